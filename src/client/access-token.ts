@@ -1,0 +1,118 @@
+import { parseSubject } from '../protocol/address.js';
+import { Emitter } from './emitter.js';
+
+/** Events of an {@link AccessToken}. */
+export type AccessTokenEvents = {
+  /** Fired {@link EXPIRY_MARGIN_MS} before `exp`. */
+  expired: [];
+  /** Fired by `update()` with the new token. */
+  updated: [AccessToken];
+};
+
+/** How long before `exp` the `expired` event fires. */
+export const EXPIRY_MARGIN_MS = 10_000;
+const MAX_TIMEOUT = 2 ** 31 - 1;
+
+function decodeClaims(jwt: string): Record<string, unknown> {
+  if (typeof jwt !== 'string') throw new TypeError('AccessToken needs a JWT string');
+  const part = jwt.split('.')[1];
+  if (!part) throw new TypeError('AccessToken: not a JWT (expected header.payload.signature)');
+  try {
+    const b64 = part.replace(/-/g, '+').replace(/_/g, '/').padEnd(Math.ceil(part.length / 4) * 4, '=');
+    const bin = atob(b64);
+    const bytes = Uint8Array.from(bin, (c) => c.charCodeAt(0));
+    const claims: unknown = JSON.parse(new TextDecoder().decode(bytes));
+    if (typeof claims !== 'object' || claims === null || Array.isArray(claims)) throw new Error('not an object');
+    return claims as Record<string, unknown>;
+  } catch (e) {
+    throw new TypeError(`AccessToken: cannot read the JWT payload (${(e as Error).message})`);
+  }
+}
+
+/**
+ * An access token (SDK semantics): parses `claims`, `identity` and `device` from `sub`, emits
+ * `expired` 10 s before `exp`, and `update(jwt)` swaps it (the next connect uses the new one).
+ * The signature is not checked here; the server does that.
+ */
+export class AccessToken extends Emitter<AccessTokenEvents> {
+  private _jwt = '';
+  private _claims: Record<string, unknown> = {};
+  private _identity = '';
+  private _device = '';
+  private timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(jwt: string) {
+    super();
+    this.apply(jwt);
+  }
+
+  /** The raw JWT. */
+  get jwt(): string {
+    return this._jwt;
+  }
+  get claims(): Readonly<Record<string, unknown>> {
+    return this._claims;
+  }
+  get identity(): string {
+    return this._identity;
+  }
+  get device(): string {
+    return this._device;
+  }
+  /** `exp` in ms since the epoch, if the token has one. */
+  get expiresAt(): number | undefined {
+    return typeof this._claims.exp === 'number' ? this._claims.exp * 1000 : undefined;
+  }
+  /** The `aud` claim (the server's base URL), first one when it is a list. */
+  get audience(): string | undefined {
+    const aud = this._claims.aud;
+    return typeof aud === 'string' ? aud : Array.isArray(aud) && typeof aud[0] === 'string' ? aud[0] : undefined;
+  }
+  /** Whether `exp` has passed (or is within `marginMs`). */
+  isExpired(marginMs = 0, now = Date.now()): boolean {
+    const at = this.expiresAt;
+    return at !== undefined && at - marginMs <= now;
+  }
+
+  /** Replace the token; emits `updated`. Throws `TypeError` on a malformed JWT. */
+  update(jwt: string): void {
+    this.apply(jwt);
+    this.emit('updated', this);
+  }
+
+  /** Stop the expiry timer. */
+  dispose(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private apply(jwt: string): void {
+    const claims = decodeClaims(jwt);
+    const sub = parseSubject(claims.sub);
+    if (!sub) throw new TypeError('AccessToken: sub must be "identity/device"');
+    this._jwt = jwt;
+    this._claims = claims;
+    this._identity = sub.identity;
+    this._device = sub.device;
+    this.schedule();
+  }
+
+  private schedule(): void {
+    this.dispose();
+    const at = this.expiresAt;
+    if (at === undefined) return;
+    const fire = (): void => {
+      const left = at - EXPIRY_MARGIN_MS - Date.now();
+      if (left > 0) {
+        this.timer = setTimeout(fire, Math.min(left, MAX_TIMEOUT));
+        (this.timer as { unref?: () => void }).unref?.();
+        return;
+      }
+      this.timer = undefined;
+      this.emit('expired');
+    };
+    const delay = at - EXPIRY_MARGIN_MS - Date.now();
+    this.timer = setTimeout(fire, Math.max(0, Math.min(delay, MAX_TIMEOUT)));
+    (this.timer as { unref?: () => void }).unref?.();
+  }
+}

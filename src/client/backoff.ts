@@ -1,0 +1,61 @@
+/** Reconnect backoff settings. */
+export interface BackoffOptions {
+  /** First delay cap in ms. @default 1000 */
+  initialDelay?: number;
+  /** Largest delay in ms. @default 30000 */
+  maxDelay?: number;
+  /** Growth per attempt. @default 2 */
+  factor?: number;
+  /** Full jitter: a uniformly random delay in [0, cap]. @default true */
+  jitter?: boolean;
+}
+
+/** A delay function: attempt (0-based) -> ms. */
+export type DelayFor = (attempt: number) => number;
+
+/** Exponential backoff with full jitter (AWS style); the default is 1 s doubling to 30 s. */
+export function exponentialBackoff(opts: BackoffOptions = {}, random: () => number = Math.random): DelayFor {
+  const initial = opts.initialDelay ?? 1000;
+  const max = opts.maxDelay ?? 30_000;
+  const factor = opts.factor ?? 2;
+  const jitter = opts.jitter ?? true;
+  return (attempt) => {
+    const cap = Math.min(max, initial * factor ** Math.min(attempt, 60));
+    return jitter ? Math.floor(random() * cap) : cap;
+  };
+}
+
+/** A restartable timer (Phoenix style): `schedule()` runs `fn` after `delayFor(tries)`, `reset()` starts over. */
+export class Timer {
+  private handle: ReturnType<typeof setTimeout> | undefined;
+  tries = 0;
+
+  constructor(
+    private readonly fn: () => void,
+    private readonly delayFor: DelayFor,
+  ) {}
+
+  schedule(): number {
+    this.cancel();
+    const delay = this.delayFor(this.tries++);
+    this.handle = setTimeout(() => {
+      this.handle = undefined;
+      this.fn();
+    }, delay);
+    return delay;
+  }
+
+  get pending(): boolean {
+    return this.handle !== undefined;
+  }
+
+  cancel(): void {
+    if (this.handle !== undefined) clearTimeout(this.handle);
+    this.handle = undefined;
+  }
+
+  reset(): void {
+    this.cancel();
+    this.tries = 0;
+  }
+}

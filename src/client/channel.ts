@@ -1,0 +1,202 @@
+import { METHOD } from '../protocol/constants.js';
+import { Emitter } from './emitter.js';
+import { SignalError } from './errors.js';
+import { LocalParticipant, Participant } from './participant.js';
+import type { ChannelStatus, ParticipantOp, Payload, SignalMessage } from './types.js';
+
+/** What a Channel needs from its Signal. */
+export interface ChannelHost {
+  readonly identity: string;
+  readonly device: string;
+  isOpen(): boolean;
+  /** Send now, or queue while not open (reports what cannot be queued). */
+  sendCall(method: string, params: Payload): void;
+  /** Send now; never queued (used for state and joins, which are replayed on open). */
+  sendNow(method: string, params: Payload): void;
+  request(method: string, params: Payload): Promise<unknown>;
+  removeChannel(name: string, ch: Channel<never, never>): void;
+}
+
+/** Events of a {@link Channel}. */
+export type ChannelEvents<M extends object, S> = {
+  /** A channel message (publish) or an in-channel direct message to me (then `msg.to` is set). */
+  message: [msg: SignalMessage<M>, participant: Participant<S, M> | undefined];
+  /** A participant was added (1), updated (0: state) or removed (-1). */
+  participant: [participant: Participant<S, M>, op: ParticipantOp];
+  /** Join status changed. */
+  status: [status: ChannelStatus];
+  /** A call about this channel was refused. */
+  error: [error: SignalError];
+};
+
+/** Options of `signal.join()`. */
+export interface JoinOptions {
+  /** Announce me to the others and learn who is here. @default false */
+  presence?: boolean;
+}
+
+/** A pub/sub channel with optional presence and per-participant state. */
+export class Channel<M extends object = Payload, S = unknown> extends Emitter<ChannelEvents<M, S>> {
+  /** Other participants, by endpoint address (me excluded). */
+  readonly participants = new Map<string, Participant<S, M>>();
+  /** Me: `me.updateState()` shares my state. */
+  readonly me: LocalParticipant<S>;
+  /** Resolves when the server accepted the join; rejects with its error. */
+  ready: Promise<void>;
+  private _status: ChannelStatus = 'joining';
+  private _error: SignalError | undefined;
+  private resolveReady!: () => void;
+  private rejectReady!: (e: SignalError) => void;
+  private stale: Set<string> | null = null;
+  private joinSeq = 0;
+
+  constructor(
+    readonly name: string,
+    readonly presence: boolean,
+    private readonly host: ChannelHost,
+  ) {
+    super();
+    this.me = new LocalParticipant<S>(host.identity, host.device, (state) => {
+      if (this._status !== 'joined' && this._status !== 'joining') return;
+      if (this.host.isOpen()) this.host.sendNow(METHOD.publish, { id: this.name, state });
+    });
+    this.ready = this.newReady();
+  }
+
+  get status(): ChannelStatus {
+    return this._status;
+  }
+  /** The last refusal of the join, when `status` is `failed`. */
+  get error(): SignalError | undefined {
+    return this._error;
+  }
+
+  /** Publish to every other member. `id` and `from` in the payload are overwritten. */
+  publish(payload: M): void {
+    if (this._status === 'left' || this._status === 'failed') {
+      throw new Error(`channel ${this.name} is ${this._status}; join it again`);
+    }
+    this.host.sendCall(METHOD.publish, { ...(payload as Payload), id: this.name });
+  }
+
+  /** Leave the channel; participants are removed (op -1). */
+  leave(): void {
+    if (this._status === 'left') return;
+    const wasActive = this._status !== 'failed';
+    this.setStatus('left');
+    this.host.removeChannel(this.name, this as unknown as Channel<never, never>);
+    if (wasActive && this.host.isOpen()) this.host.sendNow(METHOD.leave, { id: this.name });
+    this.clearParticipants();
+    this.rejectReady(new SignalError('SIGNAL_ERR_CLOSED', `left channel ${this.name}`, { channel: this.name }));
+  }
+
+  /** @internal Send the join (first time or after a reconnect), then my state. */
+  _join(rejoin: boolean): void {
+    if (this._status === 'left' || this._status === 'failed') return;
+    if (rejoin) {
+      this.stale = new Set(this.participants.keys());
+      if (this._status === 'joined') {
+        this.ready = this.newReady();
+        this.setStatus('joining');
+      }
+    }
+    const seq = ++this.joinSeq;
+    this.host.request(METHOD.join, { id: this.name, presence: this.presence }).then(
+      (result) => {
+        if (seq !== this.joinSeq || this._status !== 'joining') return;
+        const addr = (result as { address?: unknown } | null)?.address;
+        if (typeof addr === 'string') this.me.id = addr;
+        const gone = this.stale;
+        this.stale = null;
+        if (gone) for (const id of gone) this.removeParticipant(id);
+        this.setStatus('joined');
+        this.resolveReady();
+      },
+      (err: SignalError) => {
+        if (seq !== this.joinSeq || this._status !== 'joining') return;
+        if (err.code === 'SIGNAL_ERR_CLOSED' || err.code === 'SIGNAL_ERR_TIMEOUT') return; // retried on reconnect
+        this._error = err;
+        this.setStatus('failed');
+        this.host.removeChannel(this.name, this as unknown as Channel<never, never>);
+        this.clearParticipants();
+        this.rejectReady(err);
+        this.emit('error', err);
+      },
+    );
+    if (this.me.state !== undefined) this.host.sendNow(METHOD.publish, { id: this.name, state: this.me.state });
+  }
+
+  /** @internal */
+  _onJoin(from: string): void {
+    this.stale?.delete(from);
+    if (this.participants.has(from)) return;
+    const p = new Participant<S, M>(from, this);
+    this.participants.set(from, p);
+    this.emit('participant', p, 1);
+  }
+
+  /** @internal */
+  _onLeave(from: string): void {
+    this.removeParticipant(from);
+  }
+
+  /** @internal A state from `from` (a publish with `state`, or the server's replay). */
+  _onState(from: string, state: S): void {
+    let p = this.participants.get(from);
+    if (!p) {
+      if (!this.presence) return;
+      this._onJoin(from);
+      p = this.participants.get(from)!;
+    }
+    this.stale?.delete(from);
+    if (p._setState(state)) this.emit('participant', p, 0);
+  }
+
+  /** @internal */
+  _onMessage(msg: SignalMessage<M>): void {
+    const p = this.participants.get(msg.from);
+    p?._message(msg);
+    this.emit('message', msg, p);
+  }
+
+  /** @internal The connection dropped: the join must be re-sent. */
+  _onDisconnect(): void {
+    if (this._status === 'joined') {
+      this.ready = this.newReady();
+      this.setStatus('joining');
+    }
+  }
+
+  /** @internal Participant.send goes through here. */
+  sendTo(to: string, payload: Payload): void {
+    this.host.sendCall(METHOD.send, { ...payload, to, id: this.name });
+  }
+
+  private removeParticipant(id: string): void {
+    const p = this.participants.get(id);
+    if (!p) return;
+    this.participants.delete(id);
+    this.emit('participant', p, -1);
+    p._dispose();
+  }
+
+  private clearParticipants(): void {
+    for (const id of [...this.participants.keys()]) this.removeParticipant(id);
+    this.stale = null;
+  }
+
+  private setStatus(s: ChannelStatus): void {
+    if (this._status === s) return;
+    this._status = s;
+    this.emit('status', s);
+  }
+
+  private newReady(): Promise<void> {
+    const p = new Promise<void>((resolve, reject) => {
+      this.resolveReady = resolve;
+      this.rejectReady = reject;
+    });
+    p.catch(() => {}); // a rejection nobody awaits is reported through 'error', not as unhandled
+    return p;
+  }
+}

@@ -1,0 +1,35 @@
+import { CLIENT_ERROR, ERROR_CODE, type SignalErrorCode } from '../protocol/constants.js';
+
+/** Every error the client reports: a stable `code` (`SIGNAL_ERR_*`) plus the JSON-RPC number when it came from the server. */
+export class SignalError extends Error {
+  /** Stable string code, listed in PROTOCOL.md. */
+  readonly code: SignalErrorCode;
+  /** The JSON-RPC error number, when the server sent one. */
+  readonly rpcCode?: number;
+  /** The method that was refused. */
+  readonly method?: string;
+  /** The channel it was about. */
+  readonly channel?: string;
+  /** What could not be sent (queue overflow, close). */
+  readonly payload?: unknown;
+
+  constructor(
+    code: SignalErrorCode,
+    message: string,
+    extra: { rpcCode?: number; method?: string; channel?: string; payload?: unknown } = {},
+  ) {
+    super(message);
+    this.name = 'SignalError';
+    this.code = code;
+    if (extra.rpcCode !== undefined) this.rpcCode = extra.rpcCode;
+    if (extra.method !== undefined) this.method = extra.method;
+    if (extra.channel !== undefined) this.channel = extra.channel;
+    if (extra.payload !== undefined) this.payload = extra.payload;
+  }
+
+  /** Build from a server error number. */
+  static fromRpc(rpcCode: number, message: string, extra: { method?: string; channel?: string } = {}): SignalError {
+    const code = (ERROR_CODE as Record<number, SignalErrorCode>)[rpcCode] ?? CLIENT_ERROR.PROTOCOL;
+    return new SignalError(code, message, { ...extra, rpcCode });
+  }
+}

@@ -1,0 +1,494 @@
+import { CLIENT_ERROR, CLOSE, METHOD, PING } from '../protocol/constants.js';
+import { encodeCall, parseServerFrame, type ServerNotification } from '../protocol/frames.js';
+import { AccessToken } from './access-token.js';
+import { exponentialBackoff, Timer, type BackoffOptions, type DelayFor } from './backoff.js';
+import { Channel, type ChannelHost, type JoinOptions } from './channel.js';
+import { Emitter } from './emitter.js';
+import { SignalError } from './errors.js';
+import type { ConnectionState, Payload, SignalMessage } from './types.js';
+
+/** The part of the WebSocket API the client uses (browser `WebSocket` and `ws` both fit). */
+export interface WebSocketLike {
+  readonly readyState: number;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  onopen: ((ev: unknown) => void) | null;
+  onmessage: ((ev: { data: unknown }) => void) | null;
+  onclose: ((ev: { code: number; reason: string }) => void) | null;
+  onerror: ((ev: unknown) => void) | null;
+}
+/** A WebSocket constructor. */
+export type WebSocketConstructor = new (url: string) => WebSocketLike;
+
+/** Options of {@link Signal}. */
+export interface SignalOptions {
+  /** WebSocket URL; by default derived from the token's `aud` (`<aud>/signal/v1/pubsub`). */
+  url?: string;
+  /** WebSocket implementation. @default globalThis.WebSocket */
+  WebSocket?: WebSocketConstructor;
+  /** Reconnect: `false` to never, backoff settings, or a delay function. @default 1 s doubling to 30 s, full jitter */
+  reconnect?: boolean | BackoffOptions | DelayFor;
+  /** Fetch a fresh token (JWT or AccessToken) when the current one expired or was refused. */
+  getToken?: () => Promise<string | AccessToken>;
+  /** Frames queued while not open; beyond this a send is refused with `SIGNAL_ERR_QUEUE_FULL`. @default 256 */
+  maxQueue?: number;
+  /** Keepalive `_ping` interval in ms. @default 25000 */
+  pingInterval?: number;
+  /** Reconnect when nothing arrives this long after a `_ping`, in ms. @default 10000 */
+  pongTimeout?: number;
+  /** Request (join) timeout in ms. @default 10000 */
+  requestTimeout?: number;
+  /** Connect from the constructor. @default true */
+  autoConnect?: boolean;
+}
+
+/** Events of {@link Signal}. */
+export type SignalEvents<M extends object> = {
+  /** A direct message (not in a channel's context). */
+  message: [msg: SignalMessage<M>];
+  /** Connection state changed. */
+  state: [state: ConnectionState, prev: ConnectionState];
+  /** Something was refused or could not be sent. */
+  error: [error: SignalError];
+};
+
+interface Pending {
+  resolve: (v: unknown) => void;
+  reject: (e: SignalError) => void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+/** Build the WebSocket URL from a token's `aud`. */
+export function urlFromToken(token: AccessToken): string {
+  const aud = token.audience;
+  if (!aud) throw new TypeError('the token has no aud claim; pass options.url');
+  const base = aud.replace(/^http/, 'ws').replace(/\/+$/, '');
+  return /\/v1$/.test(base) ? `${base}/signal/pubsub` : `${base}/signal/v1/pubsub`;
+}
+
+/** The signal client: one connection, direct messages, channels. */
+export class Signal<M extends object = Payload> extends Emitter<SignalEvents<M>> {
+  /** Joined channels by name. */
+  readonly channels = new Map<string, Channel<Payload, unknown>>();
+  private _state: ConnectionState = 'closed';
+  private _token: AccessToken;
+  private ws: WebSocketLike | null = null;
+  private queue: { text: string; payload: Payload }[] = [];
+  private readonly pending = new Map<number, Pending>();
+  private seq = 0;
+  private readonly reconnectTimer: Timer;
+  private pingTimer: ReturnType<typeof setInterval> | undefined;
+  private pongTimer: ReturnType<typeof setTimeout> | undefined;
+  private connectedToken: string | null = null;
+  private fetchingToken = false;
+  private readonly opts: Required<Pick<SignalOptions, 'maxQueue' | 'pingInterval' | 'pongTimeout' | 'requestTimeout'>> & SignalOptions;
+  private readonly host: ChannelHost;
+  private offToken: () => void;
+
+  constructor(token: AccessToken | string, options: SignalOptions = {}) {
+    super();
+    this._token = typeof token === 'string' ? new AccessToken(token) : token;
+    this.opts = { maxQueue: 256, pingInterval: 25_000, pongTimeout: 10_000, requestTimeout: 10_000, ...options };
+    const r = options.reconnect;
+    const delayFor: DelayFor = typeof r === 'function' ? r : exponentialBackoff(typeof r === 'object' ? r : {});
+    this.reconnectTimer = new Timer(() => this.connect(), delayFor);
+    this.offToken = this.bindToken(this._token);
+    const self = this;
+    this.host = {
+      get identity() {
+        return self._token.identity;
+      },
+      get device() {
+        return self._token.device;
+      },
+      isOpen: () => this._state === 'open',
+      sendCall: (method, params) => this.sendCall(method, params),
+      sendNow: (method, params) => this.sendNow(method, params),
+      request: (method, params) => this.request(method, params),
+      removeChannel: (name, ch) => {
+        if (this.channels.get(name) === (ch as unknown)) this.channels.delete(name);
+      },
+    };
+    if (options.autoConnect !== false) this.connect();
+  }
+
+  /** Connection state: `connecting | open | reconnecting | closed`. */
+  get state(): ConnectionState {
+    return this._state;
+  }
+  /** The current access token. */
+  get token(): AccessToken {
+    return this._token;
+  }
+  /** Frames waiting for the connection. */
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  /** Open the connection (again, after `close()`). No-op when connecting or open. */
+  connect(): void {
+    if (this.ws) return;
+    this.reconnectTimer.cancel();
+    const Ctor = this.opts.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+    if (!Ctor) {
+      this.fail(new SignalError(CLIENT_ERROR.CONNECTION, 'no WebSocket implementation: pass options.WebSocket'));
+      return;
+    }
+    if (this._token.isExpired() && this.opts.getToken) {
+      this.refreshToken();
+      return;
+    }
+    this.setState(this._state === 'open' || this._state === 'reconnecting' ? 'reconnecting' : 'connecting');
+    let url: string;
+    try {
+      url = this.opts.url ?? urlFromToken(this._token);
+    } catch (e) {
+      this.fail(new SignalError(CLIENT_ERROR.TOKEN, (e as Error).message));
+      return;
+    }
+    const jwt = this._token.jwt;
+    this.connectedToken = jwt;
+    let ws: WebSocketLike;
+    try {
+      ws = new Ctor(`${url}${url.includes('?') ? '&' : '?'}jwt=${encodeURIComponent(jwt)}`);
+    } catch (e) {
+      this.emit('error', new SignalError(CLIENT_ERROR.CONNECTION, `cannot open WebSocket: ${(e as Error).message}`));
+      this.scheduleReconnect();
+      return;
+    }
+    this.ws = ws;
+    ws.onopen = () => this.onOpen(ws);
+    ws.onmessage = (ev) => {
+      if (this.ws === ws) this.onFrame(ev.data);
+    };
+    ws.onclose = (ev) => {
+      if (this.ws === ws) this.onClose(ev.code, ev.reason);
+    };
+    ws.onerror = () => {}; // 'close' follows
+  }
+
+  /** Close for good (until `connect()`): no timer or socket is left behind. */
+  close(): void {
+    this.reconnectTimer.cancel();
+    this.stopKeepalive();
+    const ws = this.ws;
+    this.ws = null;
+    if (ws) {
+      detach(ws);
+      try {
+        ws.close(CLOSE.NORMAL, 'client closed');
+      } catch {
+        // already closed
+      }
+    }
+    this.rejectPending(new SignalError(CLIENT_ERROR.CLOSED, 'connection closed'));
+    this.dropQueue('connection closed by close()');
+    for (const ch of this.channels.values()) ch._onDisconnect();
+    this.setState('closed');
+  }
+
+  /** Close and release the token listener; the instance is not reused. */
+  dispose(): void {
+    this.close();
+    this.offToken();
+  }
+
+  /** Swap the access token; the next connect uses it (open channels are kept). */
+  setToken(token: AccessToken | string): void {
+    const next = typeof token === 'string' ? new AccessToken(token) : token;
+    if (next === this._token) return;
+    this.offToken();
+    this._token = next;
+    this.offToken = this.bindToken(next);
+    if (this._state === 'closed' && this.connectedToken !== null && !this.ws && this.reconnectAllowed()) this.connect();
+  }
+
+  /** Send a direct message to `identity`, `identity/device` or `identity/device/route`. */
+  send(payload: M & { to: string }): void {
+    const to = (payload as { to?: unknown }).to;
+    if (typeof to !== 'string' || to.length === 0) throw new TypeError('send: payload.to must be an address string');
+    const { id: _drop, ...rest } = payload as Payload;
+    this.sendCall(METHOD.send, rest);
+  }
+
+  /** Join a channel (the same Channel when already joined). */
+  join<CM extends object = Payload, CS = unknown>(name: string, options: JoinOptions = {}): Channel<CM, CS> {
+    if (typeof name !== 'string' || name.length === 0 || name.length > 256) {
+      throw new TypeError('join: channel name must be a string of 1 to 256 characters');
+    }
+    const existing = this.channels.get(name);
+    if (existing) return existing as unknown as Channel<CM, CS>;
+    const ch = new Channel<CM, CS>(name, options.presence === true, this.host);
+    this.channels.set(name, ch as unknown as Channel<Payload, unknown>);
+    if (this._state === 'open') ch._join(false);
+    return ch;
+  }
+
+  // ---- internals ----
+
+  private bindToken(token: AccessToken): () => void {
+    const offExpired = token.on('expired', () => {
+      if (this.opts.getToken) this.refreshToken(false);
+    });
+    const offUpdated = token.on('updated', () => {
+      // A new token while we wait to reconnect after a refusal: use it now.
+      if (this._state === 'closed' && !this.ws && this.connectedToken !== null && this.reconnectAllowed()) this.connect();
+    });
+    return () => {
+      offExpired();
+      offUpdated();
+    };
+  }
+
+  private reconnectAllowed(): boolean {
+    return this.opts.reconnect !== false;
+  }
+
+  private refreshToken(thenConnect = true): void {
+    const get = this.opts.getToken;
+    if (!get || this.fetchingToken) return;
+    this.fetchingToken = true;
+    if (thenConnect) this.setState(this._state === 'closed' ? 'connecting' : 'reconnecting');
+    let p: Promise<string | AccessToken>;
+    try {
+      p = Promise.resolve(get());
+    } catch (e) {
+      p = Promise.reject(e);
+    }
+    p.then(
+      (t) => {
+        this.fetchingToken = false;
+        if (typeof t === 'string') this._token.update(t);
+        else if (t !== this._token) this.setToken(t);
+        if (thenConnect && !this.ws && this._state !== 'closed') {
+          if (this._token.isExpired()) {
+            this.emit('error', new SignalError(CLIENT_ERROR.TOKEN, 'getToken returned an expired token'));
+            this.scheduleReconnect();
+          } else this.connect();
+        }
+      },
+      (e: unknown) => {
+        this.fetchingToken = false;
+        this.emit('error', new SignalError(CLIENT_ERROR.TOKEN, `getToken failed: ${(e as Error)?.message ?? String(e)}`));
+        if (thenConnect && this._state !== 'closed') this.scheduleReconnect();
+      },
+    );
+  }
+
+  private onOpen(ws: WebSocketLike): void {
+    if (this.ws !== ws) return;
+    this.reconnectTimer.reset();
+    const rejoin = this._state === 'reconnecting';
+    this.setState('open');
+    this.startKeepalive();
+    for (const ch of [...this.channels.values()]) ch._join(rejoin);
+    const q = this.queue;
+    this.queue = [];
+    for (const f of q) this.write(f.text);
+  }
+
+  private onClose(code: number, reason: string): void {
+    const ws = this.ws;
+    if (ws) detach(ws);
+    this.ws = null;
+    this.stopKeepalive();
+    this.rejectPending(new SignalError(CLIENT_ERROR.CLOSED, `connection closed (${code})`));
+    for (const ch of this.channels.values()) ch._onDisconnect();
+    if (code === CLOSE.UNAUTHORIZED) {
+      const tokenChanged = this.connectedToken !== this._token.jwt;
+      if (tokenChanged && !this._token.isExpired()) {
+        this.setState('reconnecting');
+        this.connect();
+        return;
+      }
+      if (this.opts.getToken && this.reconnectAllowed()) {
+        this.setState('reconnecting');
+        this.refreshToken(true);
+        return;
+      }
+      this.fail(SignalError.fromRpc(-32001, `unauthorized: ${reason || 'token refused'}`));
+      return;
+    }
+    if (!this.reconnectAllowed()) {
+      this.dropQueue(`connection closed (${code})`);
+      this.setState('closed');
+      return;
+    }
+    this.scheduleReconnect();
+  }
+
+  private scheduleReconnect(): void {
+    if (!this.reconnectAllowed()) {
+      this.setState('closed');
+      return;
+    }
+    this.setState('reconnecting');
+    this.reconnectTimer.schedule();
+  }
+
+  private fail(err: SignalError): void {
+    this.emit('error', err);
+    this.dropQueue(err.message);
+    this.setState('closed');
+  }
+
+  private onFrame(data: unknown): void {
+    this.armPongTimeout(false);
+    if (typeof data !== 'string') return; // binary from server: not part of the protocol
+    const parsed = parseServerFrame(data);
+    try {
+      if (parsed.kind === 'notification') this.onNotification(parsed.note);
+      else if (parsed.kind === 'response') {
+        const r = parsed.response;
+        const p = typeof r.id === 'number' ? this.pending.get(r.id) : undefined;
+        if (!p) return;
+        this.pending.delete(r.id as number);
+        clearTimeout(p.timer);
+        if ('error' in r) p.reject(SignalError.fromRpc(r.error.code, r.error.message));
+        else p.resolve(r.result);
+      }
+    } catch (e) {
+      this.emit('error', new SignalError(CLIENT_ERROR.PROTOCOL, `bad frame: ${(e as Error).message}`));
+    }
+  }
+
+  private onNotification(note: ServerNotification): void {
+    const params = note.params as Payload & { from?: unknown; id?: unknown };
+    if (note.method === METHOD.error) {
+      const p = note.params;
+      const ch = typeof p.id === 'string' ? p.id : undefined;
+      const err = SignalError.fromRpc(p.code, p.message, {
+        ...(p.method === undefined ? {} : { method: p.method }),
+        ...(ch === undefined ? {} : { channel: ch }),
+      });
+      this.emit('error', err);
+      return;
+    }
+    if (typeof params.from !== 'string') return;
+    const from = params.from;
+    const chName = typeof params.id === 'string' ? params.id : undefined;
+    if (chName === undefined) {
+      if (note.method === METHOD.send) this.emit('message', params as SignalMessage<M>);
+      return;
+    }
+    const ch = this.channels.get(chName);
+    if (!ch || ch.status === 'left' || ch.status === 'failed') return; // not joined: dropped, as the SDK does
+    switch (note.method) {
+      case METHOD.join:
+      case METHOD.joinBack:
+        return ch._onJoin(from);
+      case METHOD.leave:
+        return ch._onLeave(from);
+      case METHOD.publish:
+      case METHOD.send:
+        if ('state' in params) return ch._onState(from, params.state);
+        return ch._onMessage(params as SignalMessage<Payload>);
+    }
+  }
+
+  private request(method: string, params: Payload): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      if (this._state !== 'open') {
+        reject(new SignalError(CLIENT_ERROR.CLOSED, 'not connected', { method }));
+        return;
+      }
+      const id = ++this.seq;
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new SignalError(CLIENT_ERROR.TIMEOUT, `${method} timed out`, { method }));
+      }, this.opts.requestTimeout);
+      this.pending.set(id, { resolve, reject, timer });
+      this.write(encodeCall(method, params, id));
+    });
+  }
+
+  private sendNow(method: string, params: Payload): void {
+    if (this._state === 'open') this.write(encodeCall(method, params));
+  }
+
+  private sendCall(method: string, params: Payload): void {
+    const text = encodeCall(method, params);
+    if (this._state === 'open') {
+      this.write(text);
+      return;
+    }
+    if (this._state === 'closed' && !this.ws && !this.reconnectTimer.pending && !this.fetchingToken) {
+      this.emit('error', new SignalError(CLIENT_ERROR.CLOSED, `${method} not sent: the connection is closed`, { method, payload: params }));
+      return;
+    }
+    if (this.queue.length >= this.opts.maxQueue) {
+      this.emit('error', new SignalError(CLIENT_ERROR.QUEUE_FULL, `${method} not sent: ${this.opts.maxQueue} frames already queued`, { method, payload: params }));
+      return;
+    }
+    this.queue.push({ text, payload: params });
+  }
+
+  private write(text: string): void {
+    try {
+      this.ws?.send(text);
+    } catch (e) {
+      this.emit('error', new SignalError(CLIENT_ERROR.CONNECTION, `send failed: ${(e as Error).message}`));
+    }
+  }
+
+  private dropQueue(why: string): void {
+    const q = this.queue;
+    if (q.length === 0) return;
+    this.queue = [];
+    this.emit('error', new SignalError(CLIENT_ERROR.CLOSED, `${q.length} queued frame(s) dropped: ${why}`, { payload: q.map((f) => f.payload) }));
+  }
+
+  private rejectPending(err: SignalError): void {
+    for (const [id, p] of this.pending) {
+      clearTimeout(p.timer);
+      this.pending.delete(id);
+      p.reject(err);
+    }
+  }
+
+  private startKeepalive(): void {
+    this.stopKeepalive();
+    this.pingTimer = setInterval(() => {
+      this.write(PING);
+      this.armPongTimeout(true);
+    }, this.opts.pingInterval);
+  }
+
+  private armPongTimeout(arm: boolean): void {
+    if (this.pongTimer !== undefined) clearTimeout(this.pongTimer);
+    this.pongTimer = undefined;
+    if (!arm) return;
+    this.pongTimer = setTimeout(() => {
+      // Nothing came back: the link is dead (sleeping laptop, cut cable). Drop it and reconnect.
+      const ws = this.ws;
+      if (!ws) return;
+      detach(ws);
+      try {
+        ws.close(4000, 'keepalive timeout');
+      } catch {
+        // ignore
+      }
+      this.onClose(1006, 'keepalive timeout');
+    }, this.opts.pongTimeout);
+  }
+
+  private stopKeepalive(): void {
+    if (this.pingTimer !== undefined) clearInterval(this.pingTimer);
+    this.pingTimer = undefined;
+    this.armPongTimeout(false);
+  }
+
+  private setState(s: ConnectionState): void {
+    const prev = this._state;
+    if (prev === s) return;
+    this._state = s;
+    this.emit('state', s, prev);
+  }
+}
+
+function detach(ws: WebSocketLike): void {
+  ws.onopen = null;
+  ws.onmessage = null;
+  ws.onclose = null;
+  ws.onerror = null;
+}

@@ -1,0 +1,101 @@
+/** JSON-RPC methods of the Bit6 Signal v2 protocol, named once. */
+export const METHOD = {
+  send: 'signal.send',
+  join: 'signal.join',
+  joinBack: 'signal.join_back',
+  leave: 'signal.leave',
+  publish: 'signal.publish',
+  /** Extension: a refused notification. Old clients ignore it. */
+  error: 'signal.error',
+} as const;
+export type Method = (typeof METHOD)[keyof typeof METHOD];
+
+/** Raw-text keepalive frames (not JSON). */
+export const PING = '_ping';
+export const PONG = '_pong';
+
+/** WebSocket URL paths the server answers on. */
+export const PATHS = ['/signal/v1/pubsub', '/signal/pubsub'] as const;
+
+/**
+ * Numeric error codes carried in JSON-RPC `error.code` and in `signal.error` params.
+ * The JSON-RPC reserved ones, then ours from -32001 down. See PROTOCOL.md.
+ */
+export const ERROR = {
+  PARSE: -32700,
+  INVALID_REQUEST: -32600,
+  METHOD_NOT_FOUND: -32601,
+  INVALID_PARAMS: -32602,
+  INTERNAL: -32603,
+  UNAUTHORIZED: -32001,
+  FORBIDDEN: -32002,
+  RATE_LIMITED: -32003,
+  TOO_LARGE: -32004,
+  TOO_MANY_CHANNELS: -32005,
+  NOT_JOINED: -32006,
+  SHUTTING_DOWN: -32007,
+} as const;
+export type ErrorNumber = (typeof ERROR)[keyof typeof ERROR];
+
+/** Stable string codes (`SIGNAL_ERR_*`) for every numeric code, plus client-side ones. */
+export const ERROR_CODE = {
+  [ERROR.PARSE]: 'SIGNAL_ERR_PARSE',
+  [ERROR.INVALID_REQUEST]: 'SIGNAL_ERR_INVALID_REQUEST',
+  [ERROR.METHOD_NOT_FOUND]: 'SIGNAL_ERR_METHOD_NOT_FOUND',
+  [ERROR.INVALID_PARAMS]: 'SIGNAL_ERR_INVALID_PARAMS',
+  [ERROR.INTERNAL]: 'SIGNAL_ERR_INTERNAL',
+  [ERROR.UNAUTHORIZED]: 'SIGNAL_ERR_UNAUTHORIZED',
+  [ERROR.FORBIDDEN]: 'SIGNAL_ERR_FORBIDDEN',
+  [ERROR.RATE_LIMITED]: 'SIGNAL_ERR_RATE_LIMITED',
+  [ERROR.TOO_LARGE]: 'SIGNAL_ERR_TOO_LARGE',
+  [ERROR.TOO_MANY_CHANNELS]: 'SIGNAL_ERR_TOO_MANY_CHANNELS',
+  [ERROR.NOT_JOINED]: 'SIGNAL_ERR_NOT_JOINED',
+  [ERROR.SHUTTING_DOWN]: 'SIGNAL_ERR_SHUTTING_DOWN',
+} as const;
+
+/** Client-side error codes (never on the wire). */
+export const CLIENT_ERROR = {
+  QUEUE_FULL: 'SIGNAL_ERR_QUEUE_FULL',
+  CLOSED: 'SIGNAL_ERR_CLOSED',
+  TIMEOUT: 'SIGNAL_ERR_TIMEOUT',
+  TOKEN: 'SIGNAL_ERR_TOKEN',
+  CONNECTION: 'SIGNAL_ERR_CONNECTION',
+  PROTOCOL: 'SIGNAL_ERR_PROTOCOL',
+} as const;
+
+/** Every string error code a user can see. */
+export type SignalErrorCode =
+  | (typeof ERROR_CODE)[keyof typeof ERROR_CODE]
+  | (typeof CLIENT_ERROR)[keyof typeof CLIENT_ERROR];
+
+/** WebSocket close codes the server uses. */
+export const CLOSE = {
+  NORMAL: 1000,
+  GOING_AWAY: 1001,
+  TOO_LARGE: 1009,
+  UNAUTHORIZED: 4401,
+  FLOOD: 4429,
+} as const;
+
+/** Default server limits (all overridable through `createSignalServer({ limits })`). */
+export const DEFAULT_LIMITS = {
+  /** Largest accepted text frame in bytes. */
+  maxFrameBytes: 64 * 1024,
+  /** Channels one connection may be joined to at once. */
+  maxChannelsPerConnection: 100,
+  /** Longest channel name in characters (the shortest is 1). */
+  maxChannelNameLength: 256,
+  /** Longest address (`to`) in characters. */
+  maxAddressLength: 512,
+  /** Sustained frames per second per connection. */
+  framesPerSecond: 50,
+  /** Frames a connection may send in a burst above the sustained rate. */
+  frameBurst: 200,
+  /** Bytes queued for one slow consumer before that socket is dropped. */
+  maxBufferedBytes: 4 * 1024 * 1024,
+  /** Interval between WebSocket pings from the server, in ms. */
+  pingIntervalMs: 5_000,
+  /** A socket silent (no pong, no frame) for this long is terminated, in ms. */
+  pongTimeoutMs: 10_000,
+} as const;
+export type Limits = { -readonly [K in keyof typeof DEFAULT_LIMITS]: number };

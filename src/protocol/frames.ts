@@ -1,0 +1,212 @@
+import { ERROR, METHOD, PING, PONG, type ErrorNumber } from './constants.js';
+
+/** Any JSON object payload a user sends. */
+export type Payload = Record<string, unknown>;
+/** A JSON-RPC id. */
+export type RpcId = string | number;
+
+/** Params of `signal.send` as a client sends it. */
+export interface SendParams extends Payload {
+  to: string;
+  /** Channel context (a direct message to a channel participant). */
+  id?: string;
+}
+/** Params of `signal.join`. */
+export interface JoinParams {
+  id: string;
+  presence?: boolean;
+}
+/** Params of `signal.leave`. */
+export interface LeaveParams {
+  id: string;
+}
+/** Params of `signal.publish`; a state update is `{ id, state }`. */
+export interface PublishParams extends Payload {
+  id: string;
+}
+
+/** A frame a client sends, keyed on `method`. `id` is present for requests (extension). */
+export type ClientCall =
+  | { method: typeof METHOD.send; params: SendParams; id?: RpcId }
+  | { method: typeof METHOD.join; params: JoinParams; id?: RpcId }
+  | { method: typeof METHOD.leave; params: LeaveParams; id?: RpcId }
+  | { method: typeof METHOD.publish; params: PublishParams; id?: RpcId };
+
+/** Params of the `signal.error` extension notification. */
+export interface ErrorParams {
+  code: number;
+  message: string;
+  method?: string;
+  /** The channel the refused call was about, if any. */
+  id?: string;
+}
+
+/** A notification the server sends, keyed on `method`. `from` is always set by the server. */
+export type ServerNotification =
+  | { method: typeof METHOD.send; params: Payload & { from: string; to: string; id?: string } }
+  | { method: typeof METHOD.publish; params: Payload & { from: string; id: string } }
+  | { method: typeof METHOD.join; params: { id: string; from: string } }
+  | { method: typeof METHOD.joinBack; params: { id: string; from: string } }
+  | { method: typeof METHOD.leave; params: { id: string; from: string } }
+  | { method: typeof METHOD.error; params: ErrorParams };
+
+/** A reply to a request. */
+export type ServerResponse =
+  | { id: RpcId; result: unknown }
+  | { id: RpcId; error: { code: number; message: string } };
+
+/** A refusal found while parsing a client frame. */
+export interface FrameError {
+  code: ErrorNumber;
+  message: string;
+  id?: RpcId;
+  method?: string;
+  channel?: string;
+}
+
+/** Result of parsing one client text frame. */
+export type ParsedClientFrame =
+  | { kind: 'ping' }
+  | { kind: 'call'; call: ClientCall }
+  | { kind: 'error'; error: FrameError };
+
+const CLIENT_METHODS = new Set<string>([METHOD.send, METHOD.join, METHOD.leave, METHOD.publish]);
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+function isRpcId(v: unknown): v is RpcId {
+  return (typeof v === 'string' && v.length <= 64) || (typeof v === 'number' && Number.isFinite(v));
+}
+
+/** Options for {@link parseClientFrame}. */
+export interface ParseOptions {
+  maxChannelNameLength: number;
+}
+
+/** Check a channel name; returns an error message or `null`. */
+export function channelNameError(name: unknown, maxLength: number): string | null {
+  if (typeof name !== 'string') return 'channel id must be a string';
+  if (name.length === 0) return 'channel id must not be empty';
+  if (name.length > maxLength) return `channel id longer than ${maxLength} characters`;
+  return null;
+}
+
+/**
+ * Parse and validate one text frame from a client. Never throws.
+ * Address and limit checks that need server state happen in the server.
+ */
+export function parseClientFrame(text: string, opts: ParseOptions): ParsedClientFrame {
+  if (text === PING) return { kind: 'ping' };
+  let msg: unknown;
+  try {
+    msg = JSON.parse(text);
+  } catch {
+    return { kind: 'error', error: { code: ERROR.PARSE, message: 'frame is not valid JSON' } };
+  }
+  if (Array.isArray(msg)) {
+    return { kind: 'error', error: { code: ERROR.INVALID_REQUEST, message: 'batch requests are not supported' } };
+  }
+  if (!isObject(msg)) {
+    return { kind: 'error', error: { code: ERROR.INVALID_REQUEST, message: 'frame must be a JSON-RPC object' } };
+  }
+  const id = msg.id;
+  if (id !== undefined && id !== null && !isRpcId(id)) {
+    return { kind: 'error', error: { code: ERROR.INVALID_REQUEST, message: 'id must be a string or a number' } };
+  }
+  const rid = id === null ? undefined : (id as RpcId | undefined);
+  const base = rid === undefined ? {} : { id: rid };
+  const method = msg.method;
+  if (typeof method !== 'string') {
+    return { kind: 'error', error: { ...base, code: ERROR.INVALID_REQUEST, message: 'method must be a string' } };
+  }
+  if (!CLIENT_METHODS.has(method)) {
+    return {
+      kind: 'error',
+      error: { ...base, method, code: ERROR.METHOD_NOT_FOUND, message: `unknown method ${JSON.stringify(method.slice(0, 64))}` },
+    };
+  }
+  const params = msg.params;
+  if (!isObject(params)) {
+    return { kind: 'error', error: { ...base, method, code: ERROR.INVALID_PARAMS, message: 'params must be an object' } };
+  }
+  const bad = (message: string, channel?: string): ParsedClientFrame => ({
+    kind: 'error',
+    error: { ...base, method, code: ERROR.INVALID_PARAMS, message, ...(channel === undefined ? {} : { channel }) },
+  });
+  if (method === METHOD.send) {
+    if (typeof params.to !== 'string' || params.to.length === 0) return bad('to must be a non-empty address string');
+    if (params.id !== undefined) {
+      const err = channelNameError(params.id, opts.maxChannelNameLength);
+      if (err) return bad(err);
+    }
+  } else {
+    const err = channelNameError(params.id, opts.maxChannelNameLength);
+    if (err) return bad(err);
+    if (method === METHOD.join && params.presence !== undefined && typeof params.presence !== 'boolean') {
+      return bad('presence must be a boolean', params.id as string);
+    }
+  }
+  return { kind: 'call', call: { method, params, ...base } as ClientCall };
+}
+
+/** Result of parsing one server text frame on the client. */
+export type ParsedServerFrame =
+  | { kind: 'pong' }
+  | { kind: 'notification'; note: ServerNotification }
+  | { kind: 'response'; response: ServerResponse }
+  | { kind: 'invalid'; reason: string };
+
+const SERVER_METHODS = new Set<string>([
+  METHOD.send,
+  METHOD.publish,
+  METHOD.join,
+  METHOD.joinBack,
+  METHOD.leave,
+  METHOD.error,
+]);
+
+/** Parse one text frame from the server. Never throws. */
+export function parseServerFrame(text: string): ParsedServerFrame {
+  if (text === PONG) return { kind: 'pong' };
+  let msg: unknown;
+  try {
+    msg = JSON.parse(text);
+  } catch {
+    return { kind: 'invalid', reason: 'not JSON' };
+  }
+  if (!isObject(msg)) return { kind: 'invalid', reason: 'not an object' };
+  if (typeof msg.method === 'string') {
+    if (!SERVER_METHODS.has(msg.method)) return { kind: 'invalid', reason: `unknown method ${msg.method}` };
+    if (!isObject(msg.params)) return { kind: 'invalid', reason: 'params missing' };
+    return { kind: 'notification', note: { method: msg.method, params: msg.params } as ServerNotification };
+  }
+  if (isRpcId(msg.id)) {
+    if (isObject(msg.error)) {
+      const code = typeof msg.error.code === 'number' ? msg.error.code : ERROR.INTERNAL;
+      const message = typeof msg.error.message === 'string' ? msg.error.message : 'error';
+      return { kind: 'response', response: { id: msg.id, error: { code, message } } };
+    }
+    return { kind: 'response', response: { id: msg.id, result: msg.result } };
+  }
+  return { kind: 'invalid', reason: 'neither a notification nor a response' };
+}
+
+/** Encode a notification as a text frame. */
+export function encodeNotification(method: string, params: object): string {
+  return JSON.stringify({ jsonrpc: '2.0', method, params });
+}
+/** Encode a client call; a request when `id` is given. */
+export function encodeCall(method: string, params: object, id?: RpcId): string {
+  return id === undefined
+    ? JSON.stringify({ jsonrpc: '2.0', method, params })
+    : JSON.stringify({ jsonrpc: '2.0', method, params, id });
+}
+/** Encode a successful response. */
+export function encodeResult(id: RpcId, result: unknown): string {
+  return JSON.stringify({ jsonrpc: '2.0', id, result });
+}
+/** Encode an error response. */
+export function encodeError(id: RpcId, code: number, message: string): string {
+  return JSON.stringify({ jsonrpc: '2.0', id, error: { code, message } });
+}

@@ -1,0 +1,3 @@
+export * from './constants.js';
+export * from './address.js';
+export * from './frames.js';

@@ -1,0 +1,130 @@
+import {
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  importSPKI,
+  jwtVerify,
+  SignJWT,
+  type CryptoKey,
+  type JSONWebKeySet,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+} from 'jose';
+import { parseSubject } from '../protocol/address.js';
+
+/** How the server verifies tokens. Exactly one of `secret`, `publicKey`, `jwks`. */
+export interface AuthOptions {
+  /** HS256 shared secret. */
+  secret?: string | Uint8Array;
+  /** RS256/ES256 public key: a WebCrypto key or an SPKI PEM string. */
+  publicKey?: CryptoKey | string;
+  /** Algorithm of a PEM `publicKey`. @default 'RS256' */
+  publicKeyAlg?: 'RS256' | 'ES256' | 'PS256' | 'EdDSA';
+  /** A JWKS: a URL to fetch it from, or the key set itself. */
+  jwks?: string | URL | JSONWebKeySet;
+  /** Expected `aud`, when set. */
+  audience?: string | string[];
+  /** Expected `iss`, when set. */
+  issuer?: string | string[];
+}
+
+/** A verified token. */
+export interface VerifiedToken {
+  identity: string;
+  device: string;
+  claims: JWTPayload;
+}
+
+/** Why a token was refused. */
+export class TokenError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TokenError';
+  }
+}
+
+type Verifier = (jwt: string) => Promise<JWTPayload>;
+
+/** Build a verifier from the options; throws `TypeError` on a bad combination. */
+export function createVerifier(opts: AuthOptions): (jwt: string) => Promise<VerifiedToken> {
+  const given = [opts.secret, opts.publicKey, opts.jwks].filter((v) => v !== undefined).length;
+  if (given !== 1) throw new TypeError('give exactly one of `secret`, `publicKey` or `jwks`');
+  const claimsOpts = {
+    ...(opts.audience === undefined ? {} : { audience: opts.audience }),
+    ...(opts.issuer === undefined ? {} : { issuer: opts.issuer }),
+  };
+  let verify: Verifier;
+  if (opts.secret !== undefined) {
+    const key = typeof opts.secret === 'string' ? new TextEncoder().encode(opts.secret) : opts.secret;
+    if (key.length === 0) throw new TypeError('`secret` must not be empty');
+    verify = async (jwt) => (await jwtVerify(jwt, key, { ...claimsOpts, algorithms: ['HS256'] })).payload;
+  } else if (opts.publicKey !== undefined) {
+    const alg = opts.publicKeyAlg ?? 'RS256';
+    const pk = opts.publicKey;
+    const keyP: Promise<CryptoKey> = typeof pk === 'string' ? importSPKI(pk, alg) : Promise.resolve(pk);
+    verify = async (jwt) => (await jwtVerify(jwt, await keyP, { ...claimsOpts, algorithms: [alg] })).payload;
+  } else {
+    const j = opts.jwks!;
+    const getKey: JWTVerifyGetKey =
+      typeof j === 'string' || j instanceof URL ? createRemoteJWKSet(new URL(j)) : createLocalJWKSet(j);
+    verify = async (jwt) => (await jwtVerify(jwt, getKey, claimsOpts)).payload;
+  }
+  return async (jwt) => {
+    if (typeof jwt !== 'string' || jwt.length === 0) throw new TokenError('missing token');
+    let claims: JWTPayload;
+    try {
+      claims = await verify(jwt);
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      if (code === 'ERR_JWT_EXPIRED') throw new TokenError('token expired');
+      throw new TokenError(`invalid token: ${(e as Error).message}`);
+    }
+    const sub = parseSubject(claims.sub);
+    if (!sub) throw new TokenError('token sub must be identity/device');
+    return { ...sub, claims };
+  };
+}
+
+/** Options for {@link signAccessToken}. */
+export interface SignOptions {
+  /** HS256 secret. */
+  secret: string | Uint8Array;
+  identity: string;
+  /** @default a random device id */
+  device?: string;
+  /** The server's public base URL (`http(s)://host:port`), put in `aud`. */
+  audience: string;
+  /** Lifetime in seconds. @default 3600 */
+  expiresIn?: number;
+  /** Extra claims. */
+  claims?: Record<string, unknown>;
+}
+
+/** Mint an HS256 access token with `sub` = `identity/device` and `aud` = the server URL. */
+export async function signAccessToken(opts: SignOptions): Promise<string> {
+  if (typeof opts.identity !== 'string' || opts.identity.length === 0 || opts.identity.includes('/')) {
+    throw new TypeError('identity must be a non-empty string without "/"');
+  }
+  const device = opts.device ?? randomId(8);
+  if (typeof device !== 'string' || device.length === 0 || device.includes('/')) {
+    throw new TypeError('device must be a non-empty string without "/"');
+  }
+  const key = typeof opts.secret === 'string' ? new TextEncoder().encode(opts.secret) : opts.secret;
+  const now = Math.floor(Date.now() / 1000);
+  return new SignJWT({ ...opts.claims })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setSubject(`${opts.identity}/${device}`)
+    .setAudience(opts.audience)
+    .setIssuedAt(now)
+    .setExpirationTime(now + (opts.expiresIn ?? 3600))
+    .sign(key);
+}
+
+const ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyz';
+/** A random lowercase base-36 id (WebCrypto; works in Node and browsers). */
+export function randomId(length: number): string {
+  const bytes = new Uint8Array(length);
+  globalThis.crypto.getRandomValues(bytes);
+  let s = '';
+  for (const b of bytes) s += ALPHABET[b % 36];
+  return s;
+}

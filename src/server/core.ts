@@ -1,0 +1,410 @@
+import { parseAddress, addressMatches, type Address } from '../protocol/address.js';
+import { CLOSE, DEFAULT_LIMITS, ERROR, METHOD, type Limits } from '../protocol/constants.js';
+import {
+  encodeNotification,
+  parseClientFrame,
+  type FrameError,
+  type JoinParams,
+  type PublishParams,
+  type RpcId,
+  type SendParams,
+} from '../protocol/frames.js';
+import { channelTopic, identityTopic, MemoryBroker, type Broker, type BrokerLink, type BrokerMessage } from './broker.js';
+import { randomId } from './auth.js';
+import { outFrame, Session, type OutFrame, type Transport } from './session.js';
+
+/** Per-channel access check. */
+export type Authorize = (claims: Record<string, unknown>, channel: string) => boolean | Promise<boolean>;
+
+/** Options of the transport-free core. */
+export interface CoreOptions {
+  /** @default a new MemoryBroker */
+  broker?: Broker;
+  /** Overrides of {@link DEFAULT_LIMITS}. */
+  limits?: Partial<Limits>;
+  authorize?: Authorize;
+  /** Clock, for tests. @default Date.now */
+  now?: () => number;
+}
+
+/** Counters returned by `stats()`. */
+export interface CoreStats {
+  nodeId: string;
+  connections: number;
+  channels: number;
+}
+
+interface LocalChannel {
+  name: string;
+  /** Local members (presence or not), by address. */
+  members: Map<string, Session>;
+  /** Every presence member on every node -> last state (`undefined`: none). */
+  roster: Map<string, unknown>;
+  /** Resolves once subscribed and the roster is loaded. */
+  ready: Promise<void>;
+}
+
+/**
+ * The server logic without a transport: routing, channels, presence, limits.
+ * Runs in Node and in a browser page.
+ */
+export class SignalCore {
+  readonly nodeId = randomId(6);
+  readonly limits: Limits;
+  private readonly sessions = new Map<string, Session>();
+  private readonly byIdentity = new Map<string, Set<Session>>();
+  private readonly channels = new Map<string, LocalChannel>();
+  private readonly now: () => number;
+  private readonly authorize: Authorize | undefined;
+  private readonly linkP: Promise<BrokerLink>;
+  private link: BrokerLink | null = null;
+  private routeSeq = 0;
+  private shuttingDown = false;
+
+  constructor(opts: CoreOptions = {}) {
+    this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
+    this.now = opts.now ?? Date.now;
+    this.authorize = opts.authorize;
+    const broker = opts.broker ?? new MemoryBroker();
+    this.linkP = Promise.resolve(
+      broker.attach(this.nodeId, {
+        message: (topic, msg) => this.onBrokerMessage(topic, msg),
+        membersLost: (channel, addresses) => this.onMembersLost(channel, addresses),
+        resync: () => void this.resync(),
+      }),
+    ).then((l) => (this.link = l));
+  }
+
+  /** Resolves when the broker is attached. */
+  ready(): Promise<void> {
+    return this.linkP.then(() => undefined);
+  }
+
+  stats(): CoreStats {
+    return { nodeId: this.nodeId, connections: this.sessions.size, channels: this.channels.size };
+  }
+
+  /** Register an authenticated connection; returns its session. */
+  connect(transport: Transport, identity: string, device: string, claims: Record<string, unknown> = {}): Session {
+    const route = `${this.nodeId}${(this.routeSeq++).toString(36)}`;
+    const s = new Session(transport, identity, device, route, claims, this.limits.frameBurst, this.now());
+    this.sessions.set(route, s);
+    let set = this.byIdentity.get(identity);
+    if (!set) {
+      this.byIdentity.set(identity, (set = new Set()));
+      void this.link?.subscribe(identityTopic(identity));
+    }
+    set.add(s);
+    return s;
+  }
+
+  /** Feed one text frame received on `s`. Never throws. */
+  receive(s: Session, text: string): void {
+    if (s.closed) return;
+    if (text.length > this.limits.maxFrameBytes) {
+      s.close(CLOSE.TOO_LARGE, 'frame too large');
+      return;
+    }
+    const parsed = parseClientFrame(text, this.limits);
+    if (parsed.kind === 'ping') return s.pong();
+    const verdict = s.take(this.limits.framesPerSecond, this.limits.frameBurst, this.now());
+    if (verdict === 'flood') return s.close(CLOSE.FLOOD, 'flood');
+    if (parsed.kind === 'error') return this.refuse(s, parsed.error);
+    const { call } = parsed;
+    if (verdict === 'refuse') {
+      return this.refuse(s, { code: ERROR.RATE_LIMITED, message: 'rate limited: slow down', method: call.method, ...idOf(call) });
+    }
+    if (this.shuttingDown) {
+      return this.refuse(s, { code: ERROR.SHUTTING_DOWN, message: 'server is shutting down', method: call.method, ...idOf(call) });
+    }
+    const run = (): void | Promise<void> => {
+      switch (call.method) {
+        case METHOD.send:
+          return this.send(s, call.params, call.id);
+        case METHOD.publish:
+          return this.publish(s, call.params, call.id);
+        case METHOD.join:
+          return this.join(s, call.params, call.id);
+        case METHOD.leave:
+          return this.leaveCall(s, call.params.id, call.id);
+      }
+    };
+    if (s.pending) {
+      s.pending = s.pending.then(run).catch((e) => this.internal(s, e));
+      return;
+    }
+    try {
+      const r = run();
+      if (r) {
+        const p: Promise<void> = r.catch((e) => this.internal(s, e)).finally(() => {
+          if (s.pending === p) s.pending = null;
+        });
+        s.pending = p;
+      }
+    } catch (e) {
+      this.internal(s, e);
+    }
+  }
+
+  /** A binary frame: refused, never closes. */
+  receiveBinary(s: Session): void {
+    if (s.closed) return;
+    this.refuse(s, { code: ERROR.INVALID_REQUEST, message: 'binary frames are not supported; send JSON text' });
+  }
+
+  /** The transport closed: leave every channel (presence leaves at once). */
+  disconnect(s: Session): void {
+    s.closed = true;
+    if (this.sessions.get(s.route) !== s) return;
+    this.sessions.delete(s.route);
+    for (const name of [...s.channels.keys()]) this.leave(s, name);
+    const set = this.byIdentity.get(s.identity);
+    if (set) {
+      set.delete(s);
+      if (set.size === 0) {
+        this.byIdentity.delete(s.identity);
+        void this.link?.unsubscribe(identityTopic(s.identity));
+      }
+    }
+  }
+
+  /** Stop: refuse new calls, close every session with `code`, detach from the broker. */
+  async shutdown(code: number = CLOSE.GOING_AWAY, reason = 'server shutting down'): Promise<void> {
+    this.shuttingDown = true;
+    for (const s of [...this.sessions.values()]) {
+      this.disconnect(s);
+      s.closed = false;
+      s.close(code, reason);
+    }
+    const link = await this.linkP;
+    await link.close();
+  }
+
+  // ---- calls ----
+
+  private send(s: Session, params: SendParams, rpcId: RpcId | undefined): void {
+    const to = parseAddress(params.to, this.limits.maxAddressLength);
+    if (!to) {
+      return this.refuse(s, { code: ERROR.INVALID_PARAMS, message: 'to must be identity, identity/device or identity/device/route', method: METHOD.send, ...rid(rpcId) });
+    }
+    const ch = params.id;
+    if (ch !== undefined && !s.channels.has(ch)) {
+      return this.refuse(s, { code: ERROR.NOT_JOINED, message: `not joined to channel ${ch}`, method: METHOD.send, channel: ch, ...rid(rpcId) });
+    }
+    const frame = outFrame(encodeNotification(METHOD.send, { ...params, from: s.address }));
+    this.deliverDirect(to, ch, frame, s);
+    const local = to.route !== undefined && this.sessions.has(to.route);
+    if (!local) {
+      void this.link?.publish(identityTopic(to.identity), { t: 'dm', to: params.to, from: s.address, frame: frame.text, ...(ch === undefined ? {} : { ch }) });
+    }
+    s.result(rpcId, { ok: true }, this.limits.maxBufferedBytes);
+  }
+
+  private deliverDirect(to: Address, ch: string | undefined, frame: OutFrame, except: Session | null): void {
+    if (to.route !== undefined) {
+      const t = this.sessions.get(to.route);
+      if (t && t !== except && addressMatches(to, t) && (ch === undefined || t.channels.has(ch))) {
+        t.write(frame, this.limits.maxBufferedBytes);
+      }
+      return;
+    }
+    const set = this.byIdentity.get(to.identity);
+    if (!set) return;
+    for (const t of set) {
+      if (t === except || (to.device !== undefined && t.device !== to.device)) continue;
+      if (ch !== undefined && !t.channels.has(ch)) continue;
+      t.write(frame, this.limits.maxBufferedBytes);
+    }
+  }
+
+  private publish(s: Session, params: PublishParams, rpcId: RpcId | undefined): void {
+    const name = params.id;
+    const c = this.channels.get(name);
+    if (!c || !s.channels.has(name)) {
+      return this.refuse(s, { code: ERROR.NOT_JOINED, message: `not joined to channel ${name}`, method: METHOD.publish, channel: name, ...rid(rpcId) });
+    }
+    const frame = outFrame(encodeNotification(METHOD.publish, { ...params, from: s.address }));
+    const hasState = 'state' in params;
+    if (hasState && c.roster.has(s.address)) {
+      c.roster.set(s.address, params.state);
+      void this.link?.setState(name, s.address, params.state);
+    }
+    this.fanOut(c, frame, s);
+    void this.link?.publish(channelTopic(name), hasState
+      ? { t: 'pub', ch: name, from: s.address, frame: frame.text, hasState: true, state: params.state }
+      : { t: 'pub', ch: name, from: s.address, frame: frame.text });
+    s.result(rpcId, { ok: true }, this.limits.maxBufferedBytes);
+  }
+
+  private fanOut(c: LocalChannel, frame: OutFrame, except: Session | null): void {
+    const max = this.limits.maxBufferedBytes;
+    for (const m of c.members.values()) if (m !== except) m.write(frame, max);
+  }
+
+  private async join(s: Session, params: JoinParams, rpcId: RpcId | undefined): Promise<void> {
+    const name = params.id;
+    const presence = params.presence === true;
+    const fail = (code: FrameError['code'], message: string): void =>
+      this.refuse(s, { code, message, method: METHOD.join, channel: name, ...rid(rpcId) });
+    if (s.channels.has(name)) {
+      if (s.channels.get(name) === presence) return s.result(rpcId, { id: name, presence, address: s.address }, this.limits.maxBufferedBytes);
+      this.leave(s, name); // presence changed: rejoin with the new flag
+    }
+    if (s.channels.size >= this.limits.maxChannelsPerConnection) {
+      return fail(ERROR.TOO_MANY_CHANNELS, `joined to ${this.limits.maxChannelsPerConnection} channels already`);
+    }
+    if (this.authorize) {
+      let ok = false;
+      try {
+        ok = await this.authorize(s.claims, name);
+      } catch {
+        ok = false;
+      }
+      if (!ok) return fail(ERROR.FORBIDDEN, `not allowed to join channel ${name}`);
+      if (s.closed) return;
+    }
+    const c = this.openChannel(name);
+    await c.ready;
+    if (s.closed || s.channels.has(name)) return this.closeIfEmpty(c);
+    c.members.set(s.address, s);
+    s.channels.set(name, presence);
+    if (presence) {
+      const max = this.limits.maxBufferedBytes;
+      // Tell the newcomer about everyone already there, then their states.
+      const states: OutFrame[] = [];
+      for (const [addr, state] of c.roster) {
+        if (addr === s.address) continue;
+        s.write(outFrame(encodeNotification(METHOD.joinBack, { id: name, from: addr })), max);
+        if (state !== undefined) {
+          states.push(outFrame(encodeNotification(METHOD.send, { id: name, from: addr, to: s.address, state })));
+        }
+      }
+      for (const f of states) s.write(f, max);
+      c.roster.set(s.address, undefined);
+      const frame = outFrame(encodeNotification(METHOD.join, { id: name, from: s.address }));
+      this.fanOut(c, frame, s);
+      await this.link?.addMember(name, { address: s.address });
+      void this.link?.publish(channelTopic(name), { t: 'join', ch: name, from: s.address, frame: frame.text });
+    }
+    s.result(rpcId, { id: name, presence, members: c.roster.size, address: s.address }, this.limits.maxBufferedBytes);
+  }
+
+  private leaveCall(s: Session, name: string, rpcId: RpcId | undefined): void {
+    if (!s.channels.has(name)) {
+      return this.refuse(s, { code: ERROR.NOT_JOINED, message: `not joined to channel ${name}`, method: METHOD.leave, channel: name, ...rid(rpcId) });
+    }
+    this.leave(s, name);
+    s.result(rpcId, { ok: true }, this.limits.maxBufferedBytes);
+  }
+
+  private leave(s: Session, name: string): void {
+    const presence = s.channels.get(name);
+    s.channels.delete(name);
+    const c = this.channels.get(name);
+    if (!c || c.members.get(s.address) !== s) return;
+    c.members.delete(s.address);
+    if (presence && c.roster.delete(s.address)) {
+      const frame = outFrame(encodeNotification(METHOD.leave, { id: name, from: s.address }));
+      this.fanOut(c, frame, null);
+      void this.link?.removeMember(name, s.address);
+      void this.link?.publish(channelTopic(name), { t: 'leave', ch: name, from: s.address, frame: frame.text });
+    }
+    this.closeIfEmpty(c);
+  }
+
+  private openChannel(name: string): LocalChannel {
+    const existing = this.channels.get(name);
+    if (existing) return existing;
+    const c: LocalChannel = { name, members: new Map(), roster: new Map(), ready: Promise.resolve() };
+    c.ready = (async () => {
+      const link = await this.linkP;
+      await link.subscribe(channelTopic(name));
+      const members = await link.members(name);
+      for (const m of members) if (!c.roster.has(m.address)) c.roster.set(m.address, m.state);
+    })();
+    this.channels.set(name, c);
+    return c;
+  }
+
+  private closeIfEmpty(c: LocalChannel): void {
+    if (c.members.size > 0 || this.channels.get(c.name) !== c) return;
+    this.channels.delete(c.name);
+    void c.ready.then(() => {
+      if (this.channels.get(c.name) === undefined) void this.link?.unsubscribe(channelTopic(c.name));
+    });
+  }
+
+  // ---- broker ----
+
+  private onBrokerMessage(_topic: string, msg: BrokerMessage): void {
+    try {
+      if (msg.t === 'dm') {
+        const to = parseAddress(msg.to, this.limits.maxAddressLength);
+        if (to) this.deliverDirect(to, msg.ch, outFrame(msg.frame), null);
+        return;
+      }
+      const c = this.channels.get(msg.ch);
+      if (!c) return;
+      if (msg.t === 'join') c.roster.set(msg.from, c.roster.get(msg.from));
+      else if (msg.t === 'leave') c.roster.delete(msg.from);
+      else if (msg.hasState && c.roster.has(msg.from)) c.roster.set(msg.from, msg.state);
+      this.fanOut(c, outFrame(msg.frame), null);
+    } catch {
+      // A malformed broker message must not take the node down.
+    }
+  }
+
+  private onMembersLost(channel: string, addresses: string[]): void {
+    const c = this.channels.get(channel);
+    if (!c) return;
+    for (const addr of addresses) {
+      if (!c.roster.delete(addr) || c.members.has(addr)) continue;
+      this.fanOut(c, outFrame(encodeNotification(METHOD.leave, { id: channel, from: addr })), null);
+    }
+  }
+
+  /** After a broker outage: re-add local presence members and reconcile every roster. */
+  private async resync(): Promise<void> {
+    const link = await this.linkP;
+    for (const c of this.channels.values()) {
+      try {
+        await link.subscribe(channelTopic(c.name));
+        for (const [addr, s] of c.members) {
+          if (s.channels.get(c.name)) await link.addMember(c.name, { address: addr, state: c.roster.get(addr) });
+        }
+        const fresh = new Map((await link.members(c.name)).map((m) => [m.address, m.state] as const));
+        for (const addr of [...c.roster.keys()]) {
+          if (!fresh.has(addr) && !c.members.has(addr)) this.onMembersLost(c.name, [addr]);
+        }
+        for (const [addr, state] of fresh) {
+          if (c.roster.has(addr) || c.members.has(addr)) continue;
+          c.roster.set(addr, state);
+          this.fanOut(c, outFrame(encodeNotification(METHOD.join, { id: c.name, from: addr })), null);
+          if (state !== undefined) {
+            this.fanOut(c, outFrame(encodeNotification(METHOD.publish, { id: c.name, from: addr, state })), null);
+          }
+        }
+      } catch {
+        // The broker dropped again; the next resync retries.
+      }
+    }
+    for (const identity of this.byIdentity.keys()) void link.subscribe(identityTopic(identity));
+  }
+
+  private refuse(s: Session, err: FrameError): void {
+    s.refuse(err, this.limits.maxBufferedBytes);
+  }
+
+  private internal(s: Session, e: unknown): void {
+    this.refuse(s, { code: ERROR.INTERNAL, message: `internal error: ${(e as Error)?.message ?? String(e)}` });
+  }
+}
+
+function rid(id: RpcId | undefined): { id?: RpcId } {
+  return id === undefined ? {} : { id };
+}
+function idOf(call: { id?: RpcId; params: { id?: unknown } }): { id?: RpcId; channel?: string } {
+  const out: { id?: RpcId; channel?: string } = rid(call.id);
+  if (typeof call.params.id === 'string') out.channel = call.params.id;
+  return out;
+}

@@ -1,0 +1,198 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { CLOSE, PATHS } from '../protocol/constants.js';
+import { createVerifier, signAccessToken, TokenError, type AuthOptions } from './auth.js';
+import { SignalCore, type CoreOptions, type CoreStats } from './core.js';
+import { wsTransport } from './ws-transport.js';
+
+/** Options of {@link createSignalServer}. */
+export interface SignalServerOptions extends AuthOptions, Omit<CoreOptions, 'now'> {
+  /** Base URL clients reach this server at (put in dev tokens' `aud`). @default `http://HOST:PORT` after listen */
+  publicUrl?: string;
+  /** Serve `POST /token` (development only; never on unless asked). @default false */
+  devTokens?: boolean;
+}
+
+/** Stats of a running server. */
+export interface SignalServerStats extends CoreStats {
+  /** Sockets open at the transport level. */
+  sockets: number;
+}
+
+/** A running signal server. */
+export interface SignalServer {
+  /** Listen on `port` (0: any free one). @default port 7070, host '127.0.0.1' */
+  listen(port?: number, host?: string): Promise<{ url: string; port: number }>;
+  /** Serve WebSocket upgrades on an existing HTTP server (mount `handleRequest` yourself). */
+  attach(server: Server): void;
+  /** Answer `GET /healthz` and (with `devTokens`) `POST /token`; `false` when the path is not ours. */
+  handleRequest(req: IncomingMessage, res: ServerResponse): boolean;
+  /** Stop accepting, close every socket with 1001 (presence leaves), detach from the broker. */
+  close(): Promise<void>;
+  stats(): SignalServerStats;
+  /** The transport-free core (for embedding and tests). */
+  readonly core: SignalCore;
+}
+
+const TOKEN_BODY_LIMIT = 4096;
+
+/** Create a signal server on `ws` + `node:http`. */
+export function createSignalServer(options: SignalServerOptions): SignalServer {
+  const verify = createVerifier(options);
+  const core = new SignalCore(options);
+  const limits = core.limits;
+  const wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxFrameBytes, perMessageDeflate: false, clientTracking: true });
+  const lastSeen = new WeakMap<WebSocket, number>();
+  const attached: Server[] = [];
+  let own: Server | null = null;
+  let publicUrl = options.publicUrl;
+  let closing = false;
+
+  const heartbeat = setInterval(() => {
+    const now = Date.now();
+    for (const ws of wss.clients) {
+      if (now - (lastSeen.get(ws) ?? now) > limits.pongTimeoutMs) ws.terminate();
+      else ws.ping();
+    }
+  }, limits.pingIntervalMs);
+  heartbeat.unref();
+
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (closing || !PATHS.some((p) => url.pathname.endsWith(p))) {
+      socket.end(closing ? 'HTTP/1.1 503 Service Unavailable\r\n\r\n' : 'HTTP/1.1 404 Not Found\r\n\r\n');
+      return;
+    }
+    socket.on('error', () => socket.destroy());
+    const jwt = url.searchParams.get('jwt') ?? '';
+    verify(jwt).then(
+      (tok) => wss.handleUpgrade(req, socket, head, (ws) => accept(ws, tok.identity, tok.device, tok.claims as Record<string, unknown>)),
+      (e: unknown) =>
+        wss.handleUpgrade(req, socket, head, (ws) => {
+          ws.on('error', () => {});
+          ws.close(CLOSE.UNAUTHORIZED, e instanceof TokenError ? e.message : 'invalid token');
+        }),
+    );
+  };
+
+  const accept = (ws: WebSocket, identity: string, device: string, claims: Record<string, unknown>): void => {
+    if (closing) {
+      ws.close(CLOSE.GOING_AWAY, 'server shutting down');
+      return;
+    }
+    const s = core.connect(wsTransport(ws), identity, device, claims);
+    lastSeen.set(ws, Date.now());
+    ws.on('pong', () => lastSeen.set(ws, Date.now()));
+    ws.on('message', (data, isBinary) => {
+      lastSeen.set(ws, Date.now());
+      if (isBinary) core.receiveBinary(s);
+      else core.receive(s, data.toString());
+    });
+    ws.on('error', () => {}); // followed by 'close'
+    ws.on('close', () => core.disconnect(s));
+  };
+
+  const json = (res: ServerResponse, status: number, body: unknown): void => {
+    res.writeHead(status, { 'content-type': 'application/json', 'access-control-allow-origin': '*', 'access-control-allow-headers': 'content-type' });
+    res.end(JSON.stringify(body));
+  };
+
+  const handleRequest = (req: IncomingMessage, res: ServerResponse): boolean => {
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    if (path === '/healthz' && req.method === 'GET') {
+      const st = core.stats();
+      json(res, 200, { ok: !closing, connections: st.connections, channels: st.channels });
+      return true;
+    }
+    if (path === '/token' && options.devTokens) {
+      if (req.method === 'OPTIONS') {
+        json(res, 204, null);
+        return true;
+      }
+      if (req.method !== 'POST') {
+        json(res, 405, { error: 'use POST' });
+        return true;
+      }
+      let body = '';
+      let tooBig = false;
+      req.setEncoding('utf8');
+      req.on('data', (chunk: string) => {
+        body += chunk;
+        if (body.length > TOKEN_BODY_LIMIT) tooBig = true;
+      });
+      req.on('end', () => {
+        if (tooBig) return json(res, 413, { error: 'body too large' });
+        let input: { identity?: unknown; device?: unknown };
+        try {
+          input = JSON.parse(body || '{}');
+        } catch {
+          return json(res, 400, { error: 'body must be JSON {identity, device?}' });
+        }
+        if (options.secret === undefined) return json(res, 501, { error: 'dev tokens need an HS256 secret' });
+        signAccessToken({
+          secret: options.secret,
+          identity: input.identity as string,
+          ...(input.device === undefined ? {} : { device: input.device as string }),
+          audience: publicUrl ?? 'http://127.0.0.1',
+        }).then(
+          (token) => json(res, 200, { token }),
+          (e: Error) => json(res, 400, { error: e.message }),
+        );
+      });
+      return true;
+    }
+    return false;
+  };
+
+  const attach = (server: Server): void => {
+    server.on('upgrade', onUpgrade);
+    attached.push(server);
+  };
+
+  return {
+    core,
+    attach,
+    handleRequest,
+    async listen(port = 7070, host = '127.0.0.1') {
+      if (own) throw new Error('already listening');
+      own = createServer((req, res) => {
+        if (!handleRequest(req, res)) json(res, 404, { error: 'not found' });
+      });
+      attach(own);
+      const srv = own;
+      await new Promise<void>((resolve, reject) => {
+        srv.once('error', reject);
+        srv.listen(port, host, () => {
+          srv.off('error', reject);
+          resolve();
+        });
+      });
+      await core.ready();
+      const addr = srv.address();
+      const actual = typeof addr === 'object' && addr ? addr.port : port;
+      const h = host.includes(':') ? `[${host}]` : host;
+      const url = `http://${h}:${actual}`;
+      publicUrl ??= url;
+      return { url, port: actual };
+    },
+    async close() {
+      if (closing) return;
+      closing = true;
+      clearInterval(heartbeat);
+      for (const s of attached) s.off('upgrade', onUpgrade);
+      const closed = own ? new Promise<void>((r) => own!.close(() => r())) : Promise.resolve();
+      await core.shutdown(CLOSE.GOING_AWAY, 'server shutting down');
+      // Give close handshakes a moment, then drop whatever is left.
+      const deadline = Date.now() + 1000;
+      while (wss.clients.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      for (const ws of wss.clients) ws.terminate();
+      own?.closeAllConnections();
+      await closed;
+      wss.close();
+    },
+    stats() {
+      return { ...core.stats(), sockets: wss.clients.size };
+    },
+  };
+}
