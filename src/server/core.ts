@@ -130,7 +130,13 @@ export class SignalCore {
       }
     };
     if (s.pending) {
-      s.pending = s.pending.then(run).catch((e) => this.internal(s, e));
+      const p: Promise<void> = s.pending
+        .then(run)
+        .catch((e) => this.internal(s, e))
+        .finally(() => {
+          if (s.pending === p) s.pending = null;
+        });
+      s.pending = p;
       return;
     }
     try {
