@@ -171,6 +171,7 @@ export class Signal<M extends object = Payload> extends Emitter<SignalEvents<M>>
   close(): void {
     this.reconnectTimer.cancel();
     this.stopKeepalive();
+    this.connectedToken = null; // a later token update must not reopen a closed client
     const ws = this.ws;
     this.ws = null;
     if (ws) {
