@@ -59,6 +59,8 @@ export class SignalCore {
   private readonly linkP: Promise<BrokerLink>;
   private link: BrokerLink | null = null;
   private routeSeq = 0;
+  /** Roster reads in flight: channel -> sets of addresses that broker messages touched meanwhile. */
+  private readonly rosterReads = new Map<string, Set<Set<string>>>();
   private shuttingDown = false;
 
   constructor(opts: CoreOptions = {}) {
@@ -70,7 +72,7 @@ export class SignalCore {
       broker.attach(this.nodeId, {
         message: (topic, msg) => this.onBrokerMessage(topic, msg),
         membersLost: (channel, addresses) => this.onMembersLost(channel, addresses),
-        resync: () => void this.resync(),
+        resync: (channels) => void this.resync(channels),
       }),
     ).then((l) => (this.link = l));
   }
@@ -105,10 +107,11 @@ export class SignalCore {
       s.close(CLOSE.TOO_LARGE, 'frame too large');
       return;
     }
-    const parsed = parseClientFrame(text, this.limits);
-    if (parsed.kind === 'ping') return s.pong();
+    // Every frame counts toward the rate limit, `_ping` included (a ping flood is a flood).
     const verdict = s.take(this.limits.framesPerSecond, this.limits.frameBurst, this.now());
     if (verdict === 'flood') return s.close(CLOSE.FLOOD, 'flood');
+    const parsed = parseClientFrame(text, this.limits);
+    if (parsed.kind === 'ping') return s.pong();
     if (parsed.kind === 'error') return this.refuse(s, parsed.error);
     const { call } = parsed;
     if (verdict === 'refuse') {
@@ -309,6 +312,7 @@ export class SignalCore {
     const c = this.channels.get(name);
     if (!c || c.members.get(s.address) !== s) return;
     c.members.delete(s.address);
+    this.touch(name, s.address);
     if (presence && c.roster.delete(s.address)) {
       const frame = outFrame(encodeNotification(METHOD.leave, { id: name, from: s.address }));
       this.fanOut(c, frame, null);
@@ -325,8 +329,9 @@ export class SignalCore {
     c.ready = (async () => {
       const link = await this.linkP;
       await link.subscribe(channelTopic(name));
-      const members = await link.members(name);
-      for (const m of members) if (!c.roster.has(m.address)) c.roster.set(m.address, m.state);
+      // A join or leave that arrives while the roster is read is newer than the read: it wins.
+      const { fresh, touched } = await this.readRoster(link, name);
+      for (const [addr, state] of fresh) if (!touched.has(addr) && !c.roster.has(addr)) c.roster.set(addr, state);
     })();
     this.channels.set(name, c);
     return c;
@@ -354,47 +359,81 @@ export class SignalCore {
       if (msg.t === 'join') c.roster.set(msg.from, c.roster.get(msg.from));
       else if (msg.t === 'leave') c.roster.delete(msg.from);
       else if (msg.hasState && c.roster.has(msg.from)) c.roster.set(msg.from, msg.state);
+      if (msg.t !== 'pub' || msg.hasState) this.touch(msg.ch, msg.from);
       this.fanOut(c, outFrame(msg.frame), null);
     } catch {
       // A malformed broker message must not take the node down.
     }
   }
 
+  /** Members of another node vanished (it died): tell the local members they left. Idempotent. */
   private onMembersLost(channel: string, addresses: string[]): void {
     const c = this.channels.get(channel);
     if (!c) return;
     for (const addr of addresses) {
-      if (!c.roster.delete(addr) || c.members.has(addr)) continue;
+      if (c.members.has(addr)) continue; // ours and alive: never reported lost
+      this.touch(channel, addr);
+      if (!c.roster.delete(addr)) continue;
       this.fanOut(c, outFrame(encodeNotification(METHOD.leave, { id: channel, from: addr })), null);
     }
   }
 
-  /** After a broker outage: re-add local presence members and reconcile every roster. */
-  private async resync(): Promise<void> {
+  /**
+   * After a broker outage (no `channels`): resubscribe, re-add local presence members and reconcile every roster.
+   * With `channels`: another node rewrote those rosters; reconcile them only.
+   */
+  private async resync(channels?: string[]): Promise<void> {
     const link = await this.linkP;
-    for (const c of this.channels.values()) {
+    for (const name of channels ?? [...this.channels.keys()]) {
+      const c = this.channels.get(name);
+      if (!c) continue;
       try {
-        await link.subscribe(channelTopic(c.name));
-        for (const [addr, s] of c.members) {
-          if (s.channels.get(c.name)) await link.addMember(c.name, { address: addr, state: c.roster.get(addr) });
+        if (!channels) {
+          await link.subscribe(channelTopic(name));
+          for (const [addr, s] of c.members) {
+            if (s.channels.get(name)) await link.addMember(name, { address: addr, state: c.roster.get(addr) });
+          }
         }
-        const fresh = new Map((await link.members(c.name)).map((m) => [m.address, m.state] as const));
+        const { fresh, touched } = await this.readRoster(link, name);
+        if (this.channels.get(name) !== c) continue;
         for (const addr of [...c.roster.keys()]) {
-          if (!fresh.has(addr) && !c.members.has(addr)) this.onMembersLost(c.name, [addr]);
+          if (!fresh.has(addr) && !touched.has(addr)) this.onMembersLost(name, [addr]);
         }
         for (const [addr, state] of fresh) {
-          if (c.roster.has(addr) || c.members.has(addr)) continue;
+          if (touched.has(addr) || c.members.has(addr)) continue;
+          const known = c.roster.has(addr);
+          if (known && JSON.stringify(c.roster.get(addr)) === JSON.stringify(state)) continue;
           c.roster.set(addr, state);
-          this.fanOut(c, outFrame(encodeNotification(METHOD.join, { id: c.name, from: addr })), null);
+          if (!known) this.fanOut(c, outFrame(encodeNotification(METHOD.join, { id: name, from: addr })), null);
           if (state !== undefined) {
-            this.fanOut(c, outFrame(encodeNotification(METHOD.publish, { id: c.name, from: addr, state })), null);
+            this.fanOut(c, outFrame(encodeNotification(METHOD.publish, { id: name, from: addr, state })), null);
           }
         }
       } catch {
         // The broker dropped again; the next resync retries.
       }
     }
-    for (const identity of this.byIdentity.keys()) void link.subscribe(identityTopic(identity));
+    if (!channels) for (const identity of this.byIdentity.keys()) void link.subscribe(identityTopic(identity));
+  }
+
+  /** Read a roster, noting which addresses broker messages touched while the read was in flight. */
+  private async readRoster(link: BrokerLink, name: string): Promise<{ fresh: Map<string, unknown>; touched: Set<string> }> {
+    const touched = new Set<string>();
+    let reads = this.rosterReads.get(name);
+    if (!reads) this.rosterReads.set(name, (reads = new Set()));
+    reads.add(touched);
+    try {
+      const members = await link.members(name);
+      return { fresh: new Map(members.map((m) => [m.address, m.state] as const)), touched };
+    } finally {
+      reads.delete(touched);
+      if (reads.size === 0 && this.rosterReads.get(name) === reads) this.rosterReads.delete(name);
+    }
+  }
+
+  private touch(channel: string, address: string): void {
+    const reads = this.rosterReads.get(channel);
+    if (reads) for (const t of reads) t.add(address);
   }
 
   private refuse(s: Session, err: FrameError): void {
