@@ -1,0 +1,23 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { launch, screenshot, storyUrl, type Browser } from './browser.js';
+
+let browser: Browser;
+beforeAll(async () => {
+  browser = await launch();
+});
+afterAll(async () => browser?.close());
+
+describe('Client/Signal story (in-page server)', () => {
+  it('sends a direct message from one pane to the other', async () => {
+    const page = await browser.open(storyUrl(inject('storybookUrl'), 'client-signal--direct-messages'));
+    const alice = page.getByRole('region', { name: "alice's client" });
+    const bob = page.getByRole('region', { name: "bob's client" });
+    await alice.locator('.conn[data-state="open"]').waitFor({ timeout: 15_000 });
+    await bob.locator('.conn[data-state="open"]').waitFor({ timeout: 15_000 });
+    await alice.getByRole('button', { name: /Send/ }).click();
+    await bob.getByText('Hello from alice').waitFor({ timeout: 10_000 });
+    expect(await bob.getByText(/from alice\/raw\//).count()).toBe(1);
+    await screenshot(page, 'client-signal');
+    expect(browser.errors.get(page)).toEqual([]);
+  });
+});
