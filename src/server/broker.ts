@@ -25,8 +25,11 @@ export interface BrokerHandlers {
   message(topic: string, msg: BrokerMessage): void;
   /** Members held by a node that vanished; the node tells its local members they left. */
   membersLost(channel: string, addresses: string[]): void;
-  /** The broker reconnected after an outage: re-announce local members and reconcile rosters. */
-  resync(): void;
+  /**
+   * The broker reconnected after an outage: re-announce local members and reconcile rosters.
+   * With `channels`, another node changed those rosters behind the messages' back: reconcile only them.
+   */
+  resync(channels?: string[]): void;
 }
 
 /** One node's link to the broker. */

@@ -1,0 +1,169 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { RedisBroker } from '../../src/server/redis-broker.js';
+import { startTestServer, type TestServer } from '../../src/testing/index.js';
+import { waitFor, sleep } from '../helpers/wait.js';
+import { RawClient, seenMembers, startRedisServer, type RedisServer } from './helpers.js';
+
+const SECRET = 'redis-in-process-secret';
+let redis: RedisServer;
+let servers: TestServer[] = [];
+let raws: RawClient[] = [];
+
+beforeAll(async () => {
+  redis = await startRedisServer();
+});
+afterAll(async () => {
+  await redis?.kill();
+});
+afterEach(async () => {
+  for (const c of raws) c.close();
+  raws = [];
+  await Promise.all(servers.map((s) => s.close()));
+  servers = [];
+});
+
+async function nodes(n: number, ttlMs = 10_000): Promise<TestServer[]> {
+  const out: TestServer[] = [];
+  for (let i = 0; i < n; i++) {
+    out.push(await startTestServer({ secret: SECRET, broker: new RedisBroker({ url: redis.url, ttlMs }) }));
+  }
+  servers.push(...out);
+  return out;
+}
+
+async function raw(srv: TestServer, identity: string, device: string): Promise<RawClient> {
+  const c = await RawClient.connect(srv.url, SECRET, identity, device);
+  raws.push(c);
+  return c;
+}
+
+describe('RedisBroker: several servers in one process, real Redis, real clients', () => {
+  it('direct messages reach identity, identity/device and identity/device/route on another server', async () => {
+    const [a, b, c] = await nodes(3);
+    const alice = await a!.connect('alice', 'web');
+    const bobPhone = await raw(b!, 'bob', 'phone');
+    const bobDesk = await raw(c!, 'bob', 'desk');
+    const bobDesk2 = await raw(b!, 'bob', 'desk');
+    // Learn bobDesk's full address from a DM it sends.
+    const got: { from: string; text?: string }[] = [];
+    alice.on('message', (m) => got.push(m as { from: string; text?: string }));
+
+    alice.send({ to: 'bob', text: 'all' });
+    for (const x of [bobPhone, bobDesk, bobDesk2]) await waitFor(() => x.notes('signal.send').length === 1, 5000, 'dm to identity');
+
+    alice.send({ to: 'bob/desk', text: 'desk' });
+    await waitFor(() => bobDesk.notes('signal.send').length === 2 && bobDesk2.notes('signal.send').length === 2, 5000, 'dm to device');
+
+    bobDesk.notify('signal.send', { to: 'alice', text: 'from desk' });
+    await waitFor(() => got.length === 1, 5000, 'reply');
+    expect(got[0]!.from).toMatch(/^bob\/desk\/.+/);
+    const deskAddr = got[0]!.from;
+    // Reply to the exact endpoint: only that connection (on server c) gets it.
+    alice.send({ to: deskAddr, text: 'exact' });
+    await waitFor(() => bobDesk.notes('signal.send').length === 3, 5000, 'dm to route');
+    await sleep(300);
+    expect(bobDesk2.notes('signal.send').map((f) => f.params!.text)).toEqual(['all', 'desk']);
+    expect(bobPhone.notes('signal.send').map((f) => f.params!.text)).toEqual(['all']);
+    expect(bobDesk.notes('signal.send')[2]!.params).toMatchObject({ from: expect.stringMatching(/^alice\/web\//), to: deskAddr, text: 'exact' });
+    expect(bobDesk.notes('signal.send')[0]!.params!.id).toBeUndefined();
+  });
+
+  it('publish reaches members on every server, once each, never the sender', async () => {
+    const [a, b, c] = await nodes(3);
+    const members = [await raw(a!, 'u1', 'd'), await raw(a!, 'u2', 'd'), await raw(b!, 'u3', 'd'), await raw(c!, 'u4', 'd')];
+    for (const m of members) await m.join('room', false);
+    members[2]!.notify('signal.publish', { id: 'room', text: 'hello' });
+    for (const m of [members[0]!, members[1]!, members[3]!]) {
+      await waitFor(() => m.notes('signal.publish', 'room').length === 1, 5000, 'publish');
+    }
+    await sleep(300);
+    expect(members[2]!.notes('signal.publish')).toHaveLength(0);
+    for (const m of [members[0]!, members[1]!, members[3]!]) {
+      expect(m.notes('signal.publish', 'room')).toHaveLength(1);
+      expect(m.notes('signal.publish', 'room')[0]!.params).toMatchObject({ id: 'room', text: 'hello', from: members[2]!.address });
+    }
+  });
+
+  it('presence: join, exactly one join_back per member wherever connected, state replay, leave', async () => {
+    const [a, b, c] = await nodes(3);
+    const p1 = await raw(a!, 'p1', 'd');
+    const p2 = await raw(b!, 'p2', 'd');
+    await p1.join('lobby');
+    p1.notify('signal.publish', { id: 'lobby', state: { name: 'P1' } });
+    await p2.join('lobby');
+    await waitFor(() => p1.froms('signal.join', 'lobby').length === 1, 5000, 'p1 sees p2 join');
+    p2.notify('signal.publish', { id: 'lobby', state: { name: 'P2', v: 1 } });
+    p2.notify('signal.publish', { id: 'lobby', state: { name: 'P2', v: 2 } });
+    await waitFor(() => p1.notes('signal.publish', 'lobby').length === 2, 5000, 'state updates');
+
+    // A late joiner on a third server.
+    const p3 = await raw(c!, 'p3', 'd');
+    await p3.join('lobby');
+    await sleep(300);
+    expect(p3.froms('signal.join_back', 'lobby').sort()).toEqual([p1.address, p2.address].sort());
+    const replay = p3.notes('signal.send', 'lobby').map((f) => f.params);
+    expect(replay).toHaveLength(2);
+    expect(replay).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ from: p1.address, to: p3.address, state: { name: 'P1' } }),
+        expect.objectContaining({ from: p2.address, to: p3.address, state: { name: 'P2', v: 2 } }),
+      ]),
+    );
+    for (const x of [p1, p2]) await waitFor(() => x.froms('signal.join', 'lobby').includes(p3.address), 5000, 'join of p3');
+    expect(p1.froms('signal.join', 'lobby')).toEqual([p2.address, p3.address]);
+    expect(p2.froms('signal.join', 'lobby')).toEqual([p3.address]);
+    expect(p2.froms('signal.join_back', 'lobby')).toEqual([p1.address]);
+
+    await p2.request('signal.leave', { id: 'lobby' });
+    for (const x of [p1, p3]) await waitFor(() => x.froms('signal.leave', 'lobby').length === 1, 5000, 'leave');
+    expect(p1.froms('signal.leave', 'lobby')).toEqual([p2.address]);
+    expect(seenMembers(p3, 'lobby')).toEqual([p1.address]);
+
+    // A socket drop leaves too.
+    p1.close();
+    await waitFor(() => seenMembers(p3, 'lobby').length === 0, 5000, 'drop leaves');
+  });
+
+  it('a server that closes gracefully removes its members from every roster at once', async () => {
+    const [a, b] = await nodes(2);
+    const stay = await raw(a!, 'stay', 'd');
+    await stay.join('g');
+    const goers = [await raw(b!, 'go1', 'd'), await raw(b!, 'go2', 'd')];
+    for (const g of goers) await g.join('g');
+    await waitFor(() => seenMembers(stay, 'g').length === 2, 5000, 'joins');
+    const t0 = Date.now();
+    await b!.close();
+    servers = servers.filter((s) => s !== b);
+    await waitFor(() => seenMembers(stay, 'g').length === 0, 3000, 'leaves on close');
+    expect(Date.now() - t0).toBeLessThan(3000);
+    expect(stay.froms('signal.leave', 'g').sort()).toEqual(goers.map((g) => g.address).sort());
+    // Nothing of b stays in Redis.
+    const r = new Redis(redis.url);
+    try {
+      expect(await r.hkeys('sig:roster:g')).toEqual([stay.address]);
+    } finally {
+      r.disconnect();
+    }
+  });
+
+  it('subscribes a Redis channel only while a local member needs it', async () => {
+    const [a] = await nodes(1);
+    const r = new Redis(redis.url);
+    try {
+      const chans = async (): Promise<string[]> => ((await r.pubsub('CHANNELS', 'sig:*')) as string[]).sort();
+      const x = await raw(a!, 'solo', 'd');
+      await x.join('only-here', false);
+      expect(await chans()).toEqual(['sig:ch:only-here', 'sig:id:solo']);
+      await x.request('signal.leave', { id: 'only-here' });
+      const deadline = Date.now() + 3000;
+      while ((await chans()).includes('sig:ch:only-here') && Date.now() < deadline) await sleep(20);
+      expect(await chans()).toEqual(['sig:id:solo']);
+      x.close();
+      while ((await chans()).length && Date.now() < deadline + 3000) await sleep(20);
+      expect(await chans()).toEqual([]);
+    } finally {
+      r.disconnect();
+    }
+  });
+});
