@@ -1,0 +1,24 @@
+import type { ParticipantView } from '../react/channel-entry.js';
+
+/** A display name: `state.name` (or `state.displayName`) when it is a non-empty string, else the identity. */
+export function participantName(p: Pick<ParticipantView, 'identity' | 'state'>): string {
+  const s = p.state as { name?: unknown; displayName?: unknown } | null | undefined;
+  if (s && typeof s === 'object') {
+    if (typeof s.name === 'string' && s.name.trim() !== '') return s.name;
+    if (typeof s.displayName === 'string' && s.displayName.trim() !== '') return s.displayName;
+  }
+  return p.identity;
+}
+
+/**
+ * The default English sentence for {@link TypingIndicator}: "Alice is typing…", "Alice and Bob are typing…",
+ * "Alice, Bob and Carol are typing…", "Alice, Bob and 3 others are typing…"; `''` for nobody.
+ */
+export function formatTyping(names: readonly string[]): string {
+  const n = names.length;
+  if (n === 0) return '';
+  if (n === 1) return `${names[0]} is typing…`;
+  if (n === 2) return `${names[0]} and ${names[1]} are typing…`;
+  if (n === 3) return `${names[0]}, ${names[1]} and ${names[2]} are typing…`;
+  return `${names[0]}, ${names[1]} and ${n - 2} others are typing…`;
+}

@@ -1,0 +1,42 @@
+'use client';
+import type { ReactNode } from 'react';
+import type { ParticipantView } from '../react/channel-entry.js';
+import { useTyping } from '../react/hooks.js';
+import { formatTyping, participantName } from './names.js';
+
+/** Props of {@link TypingIndicator}. */
+export interface TypingIndicatorProps {
+  /** The channel to watch (held, with presence, while mounted). */
+  channel: string;
+  /** Turn the typists' names (deduplicated, join order) into the text; for i18n. @default formatTyping (English) */
+  format?: (names: string[]) => ReactNode;
+  /** A typist's display name. @default participantName: `state.name`, else the identity */
+  getName?: (p: ParticipantView) => string;
+  /** Extra class names, after `rss-typing`. */
+  className?: string;
+}
+
+/**
+ * "Alice is typing…". A polite live region (`aria-live="polite"`, class `rss-typing`) that screen readers
+ * announce when it changes. When nobody types it renders no text: the empty region stays in the DOM
+ * (`data-empty`), because a live region must exist before its content changes to be announced reliably.
+ */
+export function TypingIndicator({ channel, format = formatTyping, getName = participantName, className }: TypingIndicatorProps): ReactNode {
+  const { typing } = useTyping(channel);
+  const names: string[] = [];
+  for (const p of typing) {
+    const n = getName(p);
+    if (!names.includes(n)) names.push(n);
+  }
+  const empty = names.length === 0;
+  return (
+    <div
+      className={className ? `rss-typing ${className}` : 'rss-typing'}
+      aria-live="polite"
+      aria-atomic="true"
+      data-empty={empty ? '' : undefined}
+    >
+      {empty ? null : format(names)}
+    </div>
+  );
+}

@@ -1,0 +1,328 @@
+import { createStore, type StoreApi } from 'zustand/vanilla';
+import type { Channel } from '../client/channel.js';
+import { SignalError } from '../client/errors.js';
+import type { Participant } from '../client/participant.js';
+import type { Signal } from '../client/signal.js';
+import type { ChannelStatus, Payload, SignalMessage } from '../client/types.js';
+
+/**
+ * An immutable snapshot of another participant. A new object replaces it only when that participant's
+ * state changes, so `Object.is` on a view (or on `view.state`) tells whether anything changed.
+ */
+export interface ParticipantView<S = unknown, M extends object = Payload> {
+  /** Endpoint address `identity/device/route`. */
+  readonly id: string;
+  readonly identity: string;
+  readonly device: string;
+  /** Last state received; `undefined` when none. */
+  readonly state: S | undefined;
+  /** The live client object (for `participant.send(...)`). */
+  readonly participant: Participant<S, M>;
+}
+
+/** What the per-channel zustand store holds. */
+export interface ChannelSnapshot<M extends object = Payload, S = unknown> {
+  readonly name: string;
+  /** Join status; `joining` until the provider's client exists and the server accepted the join. */
+  readonly status: ChannelStatus;
+  /** The last refusal about this channel (join refused, publish refused, …). */
+  readonly error: SignalError | undefined;
+  /** The last channel messages, oldest first (bounded by the provider's `limits.channelMessages`). */
+  readonly messages: readonly SignalMessage<M>[];
+  /** Other participants (me excluded), in join order. Replaced on membership or state change. */
+  readonly participants: readonly ParticipantView<S, M>[];
+  /** The same views by endpoint address. */
+  readonly byId: ReadonlyMap<string, ParticipantView<S, M>>;
+  /** My own state in this channel. */
+  readonly myState: S | undefined;
+  /** Endpoint addresses of the participants typing now. */
+  readonly typing: readonly string[];
+  /** The client's Channel, once joined (null before the provider connected). */
+  readonly channel: Channel<M, S> | null;
+}
+
+/** The payload key of the typing frame: `signal.publish {id, $typing: ttlMs}` (0 = stopped). */
+export const TYPING_KEY = '$typing';
+/** Longest time a typing frame may keep someone "typing", whatever the sender asked. */
+const MAX_TYPING_TTL = 30_000;
+
+type AnyChannel = Channel<Payload, unknown>;
+type Listener = (msg: SignalMessage<Payload>, p: Participant<unknown, Payload> | undefined) => void;
+
+/**
+ * One channel as the React layer sees it: a zustand vanilla store fed by the client's Channel events,
+ * a reference count of the components that use it (first acquire joins, last release leaves), and
+ * the typing bookkeeping. No React in here.
+ */
+export class ChannelEntry {
+  readonly store: StoreApi<ChannelSnapshot<Payload, unknown>>;
+  private refs = 0;
+  private presenceRefs = 0;
+  private client: Signal<Payload> | null = null;
+  private channel: AnyChannel | null = null;
+  private ownsChannel = false;
+  private unbind: (() => void) | null = null;
+  private releaseTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly typingTimers = new Map<string, ReturnType<typeof setTimeout>>();
+  private typingSentAt = 0;
+  private typingTtl = 0;
+  private pendingState: { value: unknown } | null = null;
+  private readonly listeners = new Set<Listener>();
+
+  constructor(
+    readonly name: string,
+    private readonly messageLimit: number,
+    private readonly onEmpty: (entry: ChannelEntry) => void,
+  ) {
+    this.store = createStore<ChannelSnapshot<Payload, unknown>>(() => ({
+      name,
+      status: 'joining',
+      error: undefined,
+      messages: [],
+      participants: [],
+      byId: new Map(),
+      myState: undefined,
+      typing: [],
+      channel: null,
+    }));
+  }
+
+  /** Components holding this channel. */
+  get holders(): number {
+    return this.refs;
+  }
+
+  /** Hold the channel (joins when the first holder comes and a client is attached). Returns the release. */
+  acquire(presence: boolean): () => void {
+    if (this.releaseTimer !== undefined) {
+      clearTimeout(this.releaseTimer);
+      this.releaseTimer = undefined;
+    }
+    this.refs++;
+    if (presence) this.presenceRefs++;
+    if (this.client) {
+      if (!this.channel) this.join();
+      else if (presence && !this.channel.presence && this.ownsChannel && this.channel.status !== 'failed') {
+        // A presence hook arrived on a channel joined without presence: rejoin with it.
+        this.leaveChannel();
+        this.join();
+      }
+    }
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.refs--;
+      if (presence) this.presenceRefs--;
+      if (this.refs > 0) return;
+      // Deferred so that StrictMode's unmount + remount (or a component moving) does not leave and rejoin.
+      this.releaseTimer = setTimeout(() => {
+        this.releaseTimer = undefined;
+        if (this.refs > 0) return;
+        this.leaveChannel();
+        this.onEmpty(this);
+      }, 0);
+    };
+  }
+
+  /** Bind to a client (joins at once when held). */
+  attach(client: Signal<Payload>): void {
+    if (this.client === client) return;
+    if (this.client) this.detach();
+    this.client = client;
+    if (this.refs > 0) this.join();
+  }
+
+  /** Unbind from the client without leaving (the client is going away). My state is kept and re-applied. */
+  detach(): void {
+    if (this.channel?.me.state !== undefined) this.pendingState = { value: this.channel.me.state };
+    this.unbind?.();
+    this.unbind = null;
+    this.channel = null;
+    this.client = null;
+    this.clearTyping();
+    this.store.setState({ status: 'joining', participants: [], byId: new Map(), typing: [], channel: null });
+  }
+
+  /** Leave now and forget everything (provider unmount). */
+  dispose(): void {
+    if (this.releaseTimer !== undefined) clearTimeout(this.releaseTimer);
+    this.releaseTimer = undefined;
+    this.leaveChannel();
+    this.client = null;
+    this.listeners.clear();
+  }
+
+  /** Listen to channel messages (typing frames excluded). */
+  onMessage(fn: Listener): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  /** Publish; returns false (and records the error) instead of throwing when the channel is not usable. */
+  publish(payload: Payload): boolean {
+    const ch = this.channel;
+    if (!ch || ch.status === 'left' || ch.status === 'failed') {
+      const why = ch ? `channel ${this.name} is ${ch.status}` : `channel ${this.name} is not joined yet`;
+      this.store.setState({ error: new SignalError('SIGNAL_ERR_CLOSED', `publish not sent: ${why}`, { channel: this.name, payload }) });
+      return false;
+    }
+    ch.publish(payload);
+    return true;
+  }
+
+  /** Replace my state: applied now when joined, or as soon as the channel is joined. */
+  setMyState(state: unknown): void {
+    const ch = this.channel;
+    if (ch && ch.status !== 'left' && ch.status !== 'failed') ch.me.updateState(state);
+    else {
+      this.pendingState = { value: state };
+      this.store.setState({ myState: state });
+    }
+  }
+
+  /** Send a typing frame unless one went out less than `interval` ms ago. */
+  notifyTyping(ttl: number, interval: number, now = Date.now()): void {
+    const ch = this.channel;
+    if (!ch || ch.status !== 'joined') return;
+    if (this.typingSentAt !== 0 && now - this.typingSentAt < interval) return;
+    this.typingSentAt = now;
+    this.typingTtl = ttl;
+    ch.publish({ [TYPING_KEY]: ttl });
+  }
+
+  /** Tell the others I stopped typing (only when a typing frame is still in force). */
+  stopTyping(now = Date.now()): void {
+    const active = this.typingSentAt !== 0 && now - this.typingSentAt < this.typingTtl;
+    this.typingSentAt = 0;
+    const ch = this.channel;
+    if (active && ch && ch.status === 'joined') ch.publish({ [TYPING_KEY]: 0 });
+  }
+
+  /** Record an error about this channel (from the client's `error` event). */
+  setError(err: SignalError): void {
+    this.store.setState({ error: err });
+  }
+
+  // ---- internals ----
+
+  private join(): void {
+    const client = this.client!;
+    const existed = client.channels.get(this.name);
+    let ch: AnyChannel;
+    try {
+      ch = client.join(this.name, { presence: this.presenceRefs > 0 });
+    } catch (e) {
+      const err = new SignalError('SIGNAL_ERR_PROTOCOL', (e as Error).message, { channel: this.name });
+      this.store.setState({ status: 'failed', error: err });
+      return;
+    }
+    this.channel = ch;
+    this.ownsChannel = !existed;
+    this.bind(ch);
+    const pending = this.pendingState;
+    this.pendingState = null;
+    if (pending && ch.status !== 'failed') ch.me.updateState(pending.value);
+  }
+
+  private leaveChannel(): void {
+    const ch = this.channel;
+    this.unbind?.();
+    this.unbind = null;
+    this.channel = null;
+    this.clearTyping();
+    this.typingSentAt = 0;
+    if (ch && this.ownsChannel) ch.leave();
+    this.store.setState({ status: 'left', participants: [], byId: new Map(), typing: [], channel: null });
+  }
+
+  private bind(ch: AnyChannel): void {
+    const views = new Map<string, ParticipantView>();
+    for (const p of ch.participants.values()) views.set(p.id, viewOf(p));
+    const publishViews = (): void => {
+      this.store.setState({ participants: [...views.values()], byId: new Map(views) });
+    };
+    const offs = [
+      ch.on('status', (status) => {
+        this.store.setState(status === 'failed' ? { status, error: ch.error } : status === 'joined' ? { status, error: undefined } : { status });
+      }),
+      ch.on('error', (error) => this.store.setState({ error })),
+      ch.on('participant', (p, op) => {
+        if (op === -1) {
+          views.delete(p.id);
+          this.removeTypist(p.id);
+        } else views.set(p.id, viewOf(p));
+        publishViews();
+      }),
+      ch.on('message', (msg, p) => this.onChannelMessage(msg, p)),
+      ch.me.on('state', (state) => this.store.setState({ myState: state })),
+    ];
+    this.unbind = () => {
+      for (const off of offs) off();
+    };
+    this.store.setState({
+      status: ch.status,
+      error: ch.error,
+      participants: [...views.values()],
+      byId: new Map(views),
+      myState: ch.me.state,
+      channel: ch,
+    });
+  }
+
+  private onChannelMessage(msg: SignalMessage<Payload>, p: Participant<unknown, Payload> | undefined): void {
+    const ttl = (msg as Record<string, unknown>)[TYPING_KEY];
+    if (typeof ttl === 'number' && msg.to === undefined) {
+      this.onTyping(msg.from, ttl);
+      return;
+    }
+    this.removeTypist(msg.from); // a message ends "typing"
+    const prev = this.store.getState().messages;
+    const next = prev.length >= this.messageLimit ? prev.slice(prev.length - this.messageLimit + 1) : prev.slice();
+    next.push(msg);
+    this.store.setState({ messages: next });
+    for (const fn of [...this.listeners]) {
+      try {
+        fn(msg, p);
+      } catch (e) {
+        report(e);
+      }
+    }
+  }
+
+  private onTyping(from: string, ttl: number): void {
+    const old = this.typingTimers.get(from);
+    if (old !== undefined) clearTimeout(old);
+    this.typingTimers.delete(from);
+    if (!(ttl > 0) || !this.channel?.participants.has(from)) {
+      this.removeTypist(from);
+      return;
+    }
+    this.typingTimers.set(from, setTimeout(() => this.removeTypist(from), Math.min(ttl, MAX_TYPING_TTL)));
+    const typing = this.store.getState().typing;
+    if (!typing.includes(from)) this.store.setState({ typing: [...typing, from] });
+  }
+
+  private removeTypist(from: string): void {
+    const t = this.typingTimers.get(from);
+    if (t !== undefined) clearTimeout(t);
+    this.typingTimers.delete(from);
+    const typing = this.store.getState().typing;
+    if (typing.includes(from)) this.store.setState({ typing: typing.filter((id) => id !== from) });
+  }
+
+  private clearTyping(): void {
+    for (const t of this.typingTimers.values()) clearTimeout(t);
+    this.typingTimers.clear();
+  }
+}
+
+function viewOf(p: Participant<unknown, Payload>): ParticipantView {
+  return { id: p.id, identity: p.identity, device: p.device, state: p.state, participant: p };
+}
+
+function report(e: unknown): void {
+  const g = globalThis as { reportError?: (e: unknown) => void };
+  if (typeof g.reportError === 'function') g.reportError(e);
+  else console.error('react-signal-service: an onMessage listener threw', e);
+}

@@ -1,0 +1,59 @@
+import { TextDecoder as NodeTextDecoder, TextEncoder as NodeTextEncoder } from 'node:util';
+import { WebSocket } from 'ws';
+import { Profiler, type ProfilerOnRenderCallback, type ReactNode } from 'react';
+import type { WebSocketConstructor } from '../../src/client/index.js';
+
+// Under vitest's jsdom environment TextEncoder returns Uint8Arrays of another realm, which jose (signing
+// test tokens in src/server/auth.ts) refuses with "must be … Uint8Array. Received an instance of Uint8Array".
+class SameRealmTextEncoder extends NodeTextEncoder {
+  override encode(input?: string): Uint8Array<ArrayBuffer> {
+    return new Uint8Array(super.encode(input));
+  }
+}
+globalThis.TextEncoder = SameRealmTextEncoder as unknown as typeof TextEncoder;
+globalThis.TextDecoder = NodeTextDecoder as unknown as typeof TextDecoder;
+
+/** A real `ws` WebSocket that records what the client sends (counts sockets and join calls per channel). */
+export function recordingWebSocket(): { WS: WebSocketConstructor; sockets: () => number; joins: (channel?: string) => number } {
+  let sockets = 0;
+  const joins: string[] = [];
+  class Recording extends WebSocket {
+    constructor(url: string) {
+      super(url);
+      sockets++;
+    }
+    override send(data: unknown, ...rest: unknown[]): void {
+      if (typeof data === 'string' && data.includes('"signal.join"')) {
+        const id = (JSON.parse(data) as { params?: { id?: string } }).params?.id;
+        if (typeof id === 'string') joins.push(id);
+      }
+      (super.send as (...a: unknown[]) => void)(data, ...rest);
+    }
+  }
+  return {
+    WS: Recording as unknown as WebSocketConstructor,
+    sockets: () => sockets,
+    joins: (channel) => (channel === undefined ? joins.length : joins.filter((j) => j === channel).length),
+  };
+}
+
+/** Render counters keyed by Profiler id (counts commits of that subtree, mounts and updates). */
+export function renderCounter(): {
+  Count: (props: { id: string; children: ReactNode }) => ReactNode;
+  get: (id: string) => number;
+  reset: () => void;
+} {
+  const counts = new Map<string, number>();
+  const onRender: ProfilerOnRenderCallback = (id) => {
+    counts.set(id, (counts.get(id) ?? 0) + 1);
+  };
+  return {
+    Count: ({ id, children }) => (
+      <Profiler id={id} onRender={onRender}>
+        {children}
+      </Profiler>
+    ),
+    get: (id) => counts.get(id) ?? 0,
+    reset: () => counts.clear(),
+  };
+}

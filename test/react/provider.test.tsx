@@ -1,0 +1,152 @@
+// @vitest-environment jsdom
+import { StrictMode, useState } from 'react';
+import { act, cleanup, render, screen } from '@testing-library/react';
+import { afterEach, describe, expect, it } from 'vitest';
+import { recordingWebSocket } from './helpers.js';
+import { NodeWebSocket, startTestServer, type TestServer } from '../../src/testing/index.js';
+import { SignalProvider, useChannel, useConnectionState, useMyState, useSignal } from '../../src/index.js';
+import { sleep, waitFor } from '../helpers/wait.js';
+
+
+let srv: TestServer | undefined;
+afterEach(async () => {
+  cleanup();
+  await sleep(20); // deferred teardown of providers
+  await srv?.close();
+  srv = undefined;
+});
+
+function Status({ name }: { name: string }) {
+  const { status } = useChannel(name);
+  const conn = useConnectionState();
+  return (
+    <p data-testid={`status-${name}`}>
+      {conn}:{status}
+    </p>
+  );
+}
+
+describe('SignalProvider', () => {
+  it('connects in an effect and shows the connection state', async () => {
+    srv = await startTestServer();
+    const token = await srv.token('alice', 'web');
+    render(
+      <SignalProvider token={token} options={{ WebSocket: NodeWebSocket }}>
+        <Status name="room" />
+      </SignalProvider>,
+    );
+    await waitFor(() => screen.getByTestId('status-room').textContent === 'open:joined', 5000, 'open:joined');
+    expect(srv.server.stats().connections).toBe(1);
+  });
+
+  it('StrictMode double mount: one connection, one join per channel', async () => {
+    srv = await startTestServer();
+    const token = await srv.token('alice', 'web');
+    const rec = recordingWebSocket();
+    render(
+      <StrictMode>
+        <SignalProvider token={token} options={{ WebSocket: rec.WS }}>
+          <Status name="room" />
+          <Status name="room" />
+          <Status name="lobby" />
+        </SignalProvider>
+      </StrictMode>,
+    );
+    await waitFor(() => screen.getAllByTestId('status-room').every((e) => e.textContent === 'open:joined'), 5000, 'joined');
+    await waitFor(() => screen.getByTestId('status-lobby').textContent === 'open:joined', 5000, 'lobby');
+    await sleep(100);
+    expect(rec.sockets()).toBe(1);
+    expect(srv.server.stats().connections).toBe(1);
+    expect(rec.joins('room')).toBe(1);
+    expect(rec.joins('lobby')).toBe(1);
+  });
+
+  it('useSignal outside a provider throws a message naming the fix', () => {
+    function Bad() {
+      useSignal();
+      return null;
+    }
+    const err = console.error;
+    console.error = () => {};
+    try {
+      expect(() => render(<Bad />)).toThrow(/outside <SignalProvider>.*Wrap your component tree/);
+    } finally {
+      console.error = err;
+    }
+  });
+
+  it('reference-counted leave: the last component unmounting leaves the channel', async () => {
+    srv = await startTestServer();
+    const watcher = await srv.connect('watcher', 'w');
+    const wch = watcher.join('room', { presence: true });
+    await wch.ready;
+    const token = await srv.token('alice', 'web');
+    let setCount!: (n: number) => void;
+    function Many() {
+      const [n, set] = useState(2);
+      setCount = set;
+      return (
+        <>
+          {Array.from({ length: n }, (_, i) => (
+            <Status key={i} name="room" />
+          ))}
+        </>
+      );
+    }
+    render(
+      <StrictMode>
+        <SignalProvider token={token} options={{ WebSocket: NodeWebSocket }}>
+          <Many />
+        </SignalProvider>
+      </StrictMode>,
+    );
+    await waitFor(() => wch.participants.size === 1, 5000, 'alice in room');
+    act(() => setCount(1));
+    await sleep(200);
+    expect(wch.participants.size).toBe(1); // one component still holds it
+    act(() => setCount(0));
+    await waitFor(() => wch.participants.size === 0, 5000, 'alice left room');
+    expect(srv.server.stats().connections).toBe(2); // alice is still connected
+  });
+
+  it('a new token prop updates the token in place: same connection, channels and state kept', async () => {
+    srv = await startTestServer();
+    const watcher = await srv.connect('watcher', 'w');
+    const wch = watcher.join('room', { presence: true });
+    await wch.ready;
+    const t1 = await srv.token('alice', 'web');
+    const t2 = await srv.token('alice', 'web', { expiresIn: 7200 });
+    expect(t2).not.toBe(t1);
+    const rec = recordingWebSocket();
+    let sig: ReturnType<typeof useSignal> = null;
+    let setMine!: (s: { name: string }) => void;
+    function Me() {
+      sig = useSignal();
+      const [mine, set] = useMyState<{ name: string }>('room');
+      setMine = set;
+      return <Status name="room" key={mine?.name ?? ''} />;
+    }
+    const { rerender } = render(
+      <SignalProvider token={t1} options={{ WebSocket: rec.WS }}>
+        <Me />
+      </SignalProvider>,
+    );
+    await waitFor(() => screen.getByTestId('status-room').textContent === 'open:joined', 5000, 'joined');
+    act(() => setMine({ name: 'Alice' }));
+    await waitFor(() => [...wch.participants.values()][0]?.state, 5000, 'state');
+    const before = sig;
+    rerender(
+      <SignalProvider token={t2} options={{ WebSocket: rec.WS }}>
+        <Me />
+      </SignalProvider>,
+    );
+    await sleep(100);
+    expect(sig).toBe(before);
+    expect(sig!.token.jwt).toBe(t2);
+    expect(rec.sockets()).toBe(1);
+    expect(rec.joins('room')).toBe(1);
+    expect(wch.participants.size).toBe(1);
+    expect([...wch.participants.values()][0]!.state).toEqual({ name: 'Alice' });
+    expect(screen.getByTestId('status-room').textContent).toBe('open:joined');
+  });
+});
