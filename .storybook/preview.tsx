@@ -1,5 +1,6 @@
 import type { Preview } from '@storybook/react-vite';
 import { withSignalServer } from '../stories/support/demo-server';
+import '../src/components/styles.css';
 import '../stories/support/demo.css';
 
 const defaultMode = import.meta.env.STORYBOOK_SIGNAL_SERVER === 'real' ? 'real' : 'in-page';
