@@ -16,7 +16,7 @@ export interface RedisBrokerOptions {
   ttlMs?: number;
   /** How often a node refreshes its heartbeat key. @default ttlMs / 3 */
   heartbeatMs?: number;
-  /** How often a node sweeps the rosters of its channels for members of dead nodes. @default ttlMs / 4 */
+  /** How often a node sweeps the rosters of its channels for members of dead nodes. @default ttlMs / 5 */
   sweepMs?: number;
   /** Bound on each Redis command, so a hung Redis never holds a join. @default 3000 */
   commandTimeoutMs?: number;
@@ -39,12 +39,13 @@ type Control = { t: 'lost'; ch: string; a: string[] } | { t: 'sync'; ch: string 
  * - hash `sig:roster:<channel>`: presence roster, field = member address `identity/device/route`,
  *   value = JSON `{"node": nodeId, "state"?: lastState}`.
  * - string `sig:node:<nodeId>`: the node's heartbeat, refreshed every `heartbeatMs` (default TTL/3) with an
- *   expiry of `ttlMs - sweepMs`.
+ *   expiry of `ttlMs - 2 * sweepMs` (default 0.6 TTL: one late heartbeat is tolerated).
  *
- * Liveness: every `sweepMs` (default TTL/4) each node reads the rosters of the channels it has local members in;
+ * Liveness: every `sweepMs` (default TTL/5) each node reads the rosters of the channels it has local members in;
  * entries whose node's heartbeat key is gone are removed (HDEL: the one node that removes an entry announces it)
- * and every node's members get `signal.leave`. A crashed node's members therefore leave within `ttlMs`
- * (default 10 s). A node that closes gracefully removes its members at once.
+ * and every node's members get `signal.leave`. A crashed node's members therefore leave within 0.8 TTL plus
+ * a round trip, inside `ttlMs` (default 10 s) with room for a loaded machine. A node that closes gracefully
+ * removes its members at once. A late joiner never sees a dead node's members (its roster read drops them).
  *
  * Faults: commands never block local delivery. While Redis is unreachable, publishes are dropped (signals are
  * ephemeral) and roster changes are remembered; ioredis reconnects with capped backoff, then the node
@@ -96,7 +97,7 @@ class RedisLink implements BrokerLink {
   ) {
     this.prefix = opts.prefix ?? 'sig:';
     this.ttlMs = opts.ttlMs ?? 10_000;
-    this.sweepMs = opts.sweepMs ?? Math.round(this.ttlMs / 4);
+    this.sweepMs = opts.sweepMs ?? Math.round(this.ttlMs / 5);
     this.heartbeatMs = opts.heartbeatMs ?? Math.round(this.ttlMs / 3);
     this.nodeKey = `${this.prefix}node:${nodeId}`;
     this.onError = opts.onError ?? (() => {});
@@ -234,7 +235,7 @@ class RedisLink implements BrokerLink {
 
   private beat(): void {
     if (this.pub.status !== 'ready') return;
-    this.pub.set(this.nodeKey, String(Date.now()), 'PX', Math.max(this.ttlMs - this.sweepMs, 100)).catch(() => {});
+    this.pub.set(this.nodeKey, String(Date.now()), 'PX', Math.max(this.ttlMs - 2 * this.sweepMs, this.heartbeatMs + 100)).catch(() => {});
   }
 
   /** The live entries of a roster; entries of dead nodes are removed and announced. */
@@ -280,7 +281,9 @@ class RedisLink implements BrokerLink {
   private async sweep(): Promise<void> {
     if (!this.up) return;
     if (!this.synced) return void this.sync();
-    for (const channel of [...this.held.keys()]) {
+    const pre = channelTopic('');
+    const channels = [...this.topics].filter((t) => t.startsWith(pre)).map((t) => t.slice(pre.length));
+    for (const channel of channels) {
       try {
         await this.liveRoster(channel);
       } catch {

@@ -2,6 +2,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { WebSocket } from 'ws';
 import { signAccessToken } from '../../src/server/auth.js';
+import { AccessToken } from '../../src/client/access-token.js';
+import { Signal } from '../../src/client/signal.js';
+import { NodeWebSocket } from '../../src/testing/index.js';
 // @ts-expect-error plain ESM helper without types
 import { startRedisServer as startRedisServerJs } from '../../scripts/redis-test-server.mjs';
 
@@ -172,4 +175,23 @@ export async function spawnServer(redisUrl: string, secret: string, env: Record<
       return code;
     },
   };
+}
+
+/** A real `Signal` client on Node's `ws`, connected to `baseUrl` (bounded wait). */
+export async function connectSignal(baseUrl: string, secret: string, identity: string, device: string): Promise<Signal> {
+  const jwt = await signAccessToken({ secret, identity, device, audience: baseUrl });
+  const sig = new Signal(new AccessToken(jwt), { WebSocket: NodeWebSocket });
+  if (sig.state !== 'open') {
+    await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`${identity} did not connect within 5 s`)), 5000);
+      const off = sig.on('state', (s) => {
+        if (s === 'open') {
+          clearTimeout(t);
+          off();
+          resolve();
+        }
+      });
+    });
+  }
+  return sig;
 }

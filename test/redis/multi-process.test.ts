@@ -1,0 +1,241 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import type { Signal } from '../../src/client/signal.js';
+import { waitFor, sleep } from '../helpers/wait.js';
+import { connectSignal, RawClient, seenMembers, spawnServer, startRedisServer, type RedisServer, type ServerProcess } from './helpers.js';
+
+// Server processes started through the CLI (`serve --redis`), joined by one private redis-server.
+const SECRET = 'redis-multi-process-secret';
+const TTL_MS = 10_000; // the RedisBroker default, which the CLI uses
+let redis: RedisServer;
+let procs: ServerProcess[] = [];
+let raws: RawClient[] = [];
+let sigs: Signal[] = [];
+
+beforeAll(async () => {
+  redis = await startRedisServer();
+});
+afterAll(async () => {
+  await redis?.kill();
+});
+afterEach(async () => {
+  for (const c of raws) c.close();
+  for (const s of sigs) s.dispose();
+  raws = [];
+  sigs = [];
+  await Promise.all(procs.map((p) => p.kill('SIGKILL')));
+  procs = [];
+  if (!redis.running) await redis.start();
+  const r = new Redis(redis.url);
+  await r.flushall().finally(() => r.disconnect());
+});
+
+async function servers(n: number): Promise<ServerProcess[]> {
+  const out = await Promise.all(Array.from({ length: n }, () => spawnServer(redis.url, SECRET)));
+  procs.push(...out);
+  return out;
+}
+async function raw(p: ServerProcess, identity: string, device = 'd'): Promise<RawClient> {
+  const c = await RawClient.connect(p.url, SECRET, identity, device);
+  raws.push(c);
+  return c;
+}
+async function sig(p: ServerProcess, identity: string, device: string): Promise<Signal> {
+  const s = await connectSignal(p.url, SECRET, identity, device);
+  sigs.push(s);
+  return s;
+}
+
+describe('RedisBroker across real server processes (CLI --redis)', () => {
+  it('direct messages to identity, identity/device and identity/device/route on another process', async () => {
+    const [a, b, c] = await servers(3);
+    const alice = await sig(a!, 'alice', 'web');
+    const bobPhone = await sig(b!, 'bob', 'phone');
+    const bobDesk = await sig(c!, 'bob', 'desk');
+    const inbox = new Map<Signal, string[]>([[alice, []], [bobPhone, []], [bobDesk, []]]);
+    const froms: string[] = [];
+    for (const [s, list] of inbox) s.on('message', (m) => list.push(String((m as { text?: string }).text)));
+    alice.on('message', (m) => froms.push(m.from));
+
+    alice.send({ to: 'bob', text: 'to-identity' });
+    await waitFor(() => inbox.get(bobPhone)!.length === 1 && inbox.get(bobDesk)!.length === 1, 5000, 'identity dm');
+    alice.send({ to: 'bob/desk', text: 'to-device' });
+    await waitFor(() => inbox.get(bobDesk)!.length === 2, 5000, 'device dm');
+    bobPhone.send({ to: 'alice/web', text: 'reply-me' });
+    await waitFor(() => froms.length === 1, 5000, 'dm to alice');
+    expect(froms[0]).toMatch(/^bob\/phone\/.+/);
+    alice.send({ to: froms[0]!, text: 'to-route' });
+    await waitFor(() => inbox.get(bobPhone)!.length === 2, 5000, 'route dm');
+    await sleep(300);
+    expect(inbox.get(bobPhone)).toEqual(['to-identity', 'to-route']);
+    expect(inbox.get(bobDesk)).toEqual(['to-identity', 'to-device']);
+    expect(inbox.get(alice)).toEqual(['reply-me']);
+  });
+
+  it('channel publish, presence join / join_back / leave and state replay across processes', async () => {
+    const [a, b, c] = await servers(3);
+    const m1 = await raw(a!, 'm1');
+    const m2 = await raw(b!, 'm2');
+    const m2b = await raw(b!, 'm2b');
+    await m1.join('room');
+    m1.notify('signal.publish', { id: 'room', state: { n: 1 } });
+    await m2.join('room');
+    await m2b.join('room');
+    await waitFor(() => seenMembers(m1, 'room').length === 2, 5000, 'm1 sees both');
+    expect(m2.froms('signal.join_back', 'room')).toEqual([m1.address]);
+    expect(m2b.froms('signal.join_back', 'room').sort()).toEqual([m1.address, m2.address].sort());
+    expect(m2.notes('signal.send', 'room').map((f) => f.params!.state)).toEqual([{ n: 1 }]);
+
+    // Late joiner on a third process: one join_back per member (2 on b, 1 on a), and their states.
+    m2.notify('signal.publish', { id: 'room', state: { n: 2 } });
+    await waitFor(() => m1.notes('signal.publish', 'room').length === 1, 5000, 'state publish');
+    const m3 = await raw(c!, 'm3');
+    await m3.join('room');
+    await sleep(300);
+    expect(m3.froms('signal.join_back', 'room').sort()).toEqual([m1.address, m2.address, m2b.address].sort());
+    expect(m3.notes('signal.send', 'room').map((f) => [f.params!.from, f.params!.state]).sort()).toEqual(
+      [[m1.address, { n: 1 }], [m2.address, { n: 2 }]].sort(),
+    );
+    for (const x of [m1, m2, m2b]) await waitFor(() => x.froms('signal.join', 'room').includes(m3.address), 5000, 'm3 join');
+    expect(m1.froms('signal.join', 'room').filter((f) => f === m3.address)).toHaveLength(1);
+
+    // Publish from c reaches a and b, not back to c.
+    m3.notify('signal.publish', { id: 'room', text: 'hi all' });
+    for (const x of [m1, m2, m2b]) {
+      await waitFor(() => x.notes('signal.publish', 'room').some((f) => f.params!.text === 'hi all'), 5000, 'publish');
+    }
+    // Leave on b reaches a and c.
+    await m2b.request('signal.leave', { id: 'room' });
+    for (const x of [m1, m3]) await waitFor(() => !seenMembers(x, 'room').includes(m2b.address), 5000, 'leave');
+    await sleep(200);
+    expect(m3.notes('signal.publish', 'room').filter((f) => f.params!.text === 'hi all')).toHaveLength(0);
+    expect(m1.froms('signal.leave', 'room')).toEqual([m2b.address]);
+    expect(seenMembers(m1, 'room')).toEqual([m2.address, m3.address].sort());
+  });
+
+  it('SIGKILL of a process: its members leave everyone\'s presence within the TTL', async () => {
+    const [a, b, c] = await servers(3);
+    const stayA = await raw(a!, 'stay-a');
+    const stayC = await raw(c!, 'stay-c');
+    const doomed = [await raw(b!, 'doomed1'), await raw(b!, 'doomed2')];
+    await stayA.join('k');
+    await stayC.join('k');
+    for (const d of doomed) await d.join('k');
+    for (const x of [stayA, stayC]) await waitFor(() => seenMembers(x, 'k').length === 3, 5000, 'all joined');
+    // Give the doomed process's heartbeat a fresh refresh so the measurement covers the full TTL window.
+    const t0 = Date.now();
+    b!.child.kill('SIGKILL');
+    const left = doomed.map((d) => d.address).sort();
+    const seen = await Promise.all(
+      [stayA, stayC].map(async (x) => {
+        await waitFor(() => left.every((addr) => x.froms('signal.leave', 'k').includes(addr)), TTL_MS + 5000, 'leave after SIGKILL');
+        return Date.now() - t0;
+      }),
+    );
+    const ms = Math.max(...seen);
+    console.log(`SIGKILL -> last remaining member saw signal.leave after ${ms} ms (TTL ${TTL_MS} ms)`);
+    expect(ms).toBeLessThanOrEqual(TTL_MS + 1000); // the TTL, plus scheduling slack on a loaded box
+    for (const x of [stayA, stayC]) {
+      expect(x.froms('signal.leave', 'k').sort()).toEqual(left); // each leave exactly once
+    }
+    expect(seenMembers(stayA, 'k')).toEqual([stayC.address]);
+    const r = new Redis(redis.url);
+    try {
+      expect((await r.hkeys('sig:roster:k')).sort()).toEqual([stayA.address, stayC.address].sort());
+    } finally {
+      r.disconnect();
+    }
+    // A late joiner sees no ghost.
+    const late = await raw(c!, 'late');
+    await late.join('k');
+    expect(late.froms('signal.join_back', 'k').sort()).toEqual([stayA.address, stayC.address].sort());
+  }, 40_000);
+
+  it('SIGTERM: a graceful shutdown removes its members at once and exits 0', async () => {
+    const [a, b] = await servers(2);
+    const stay = await raw(a!, 'stay');
+    await stay.join('t');
+    const goer = await raw(b!, 'goer');
+    await goer.join('t');
+    await waitFor(() => seenMembers(stay, 't').length === 1, 5000, 'join');
+    const t0 = Date.now();
+    const code = await b!.kill('SIGTERM');
+    expect(code).toBe(0);
+    await waitFor(() => seenMembers(stay, 't').length === 0, 3000, 'leave on SIGTERM');
+    expect(Date.now() - t0).toBeLessThan(3000);
+    expect(stay.froms('signal.leave', 't')).toEqual([goer.address]);
+    const r = new Redis(redis.url);
+    try {
+      expect(await r.hkeys('sig:roster:t')).toEqual([stay.address]);
+      expect((await r.keys('sig:node:*')).length).toBe(1);
+    } finally {
+      r.disconnect();
+    }
+  }, 30_000);
+
+  it('Redis restart mid-test: local delivery keeps working, then cross-process delivery resumes and presence reconciles', async () => {
+    const [a, b, c] = await servers(3);
+    const m1 = await raw(a!, 'm1');
+    const m1local = await raw(a!, 'm1local');
+    const m2 = await raw(b!, 'm2');
+    const m3 = await raw(c!, 'm3');
+    for (const x of [m1, m2, m3]) await x.join('r');
+    await m1local.join('r', false);
+    for (const x of [m1, m2, m3]) await waitFor(() => seenMembers(x, 'r').length === 2, 5000, 'joined');
+
+    await redis.kill();
+    await sleep(300);
+    // Outage: delivery inside one process keeps working.
+    m1.notify('signal.publish', { id: 'r', text: 'during outage' });
+    await waitFor(() => m1local.notes('signal.publish', 'r').length === 1, 3000, 'local publish during outage');
+    m1local.notify('signal.send', { to: 'm1', text: 'local dm' });
+    await waitFor(() => m1.notes('signal.send').some((f) => f.params!.text === 'local dm'), 3000, 'local dm during outage');
+    // Presence changes during the outage: m2 leaves on b, m4 joins on c, m5 joins on a.
+    m2.close();
+    const m4 = await raw(c!, 'm4');
+    await m4.join('r');
+    const m5 = await raw(a!, 'm5');
+    await m5.join('r');
+    await m1.request('signal.publish', { id: 'r', state: { during: true } });
+    await sleep(500);
+
+    await redis.start();
+    const t0 = Date.now();
+    // Cross-process delivery resumes (bounded retries: messages published before the reconnect are dropped).
+    const deadline = Date.now() + 15_000;
+    let resumed = false;
+    while (!resumed && Date.now() < deadline) {
+      m3.notify('signal.send', { to: 'm1', text: 'after' });
+      await sleep(200);
+      resumed = m1.notes('signal.send').some((f) => f.params!.text === 'after');
+    }
+    expect(resumed).toBe(true);
+    console.log(`cross-process delivery resumed ${Date.now() - t0} ms after redis-server came back`);
+
+    // Presence reconciles everywhere: no ghost (m2), no lost member (m4, m5).
+    const everyone = [m1, m3, m4, m5];
+    for (const x of everyone) {
+      const expected = everyone.filter((y) => y !== x).map((y) => y.address).sort();
+      await waitFor(() => JSON.stringify(seenMembers(x, 'r')) === JSON.stringify(expected), 15_000, `roster of ${x.address}`);
+    }
+    // m1's state set during the outage reaches the other processes' members.
+    for (const x of [m3, m4]) {
+      await waitFor(
+        () => x.frames.some((f) => f.params?.from === m1.address && JSON.stringify(f.params?.state) === '{"during":true}'),
+        10_000,
+        'state after reconnect',
+      );
+    }
+    const r = new Redis(redis.url);
+    try {
+      expect((await r.hkeys('sig:roster:r')).sort()).toEqual(everyone.map((y) => y.address).sort());
+    } finally {
+      r.disconnect();
+    }
+    // And channel fan-out works across processes again.
+    m4.notify('signal.publish', { id: 'r', text: 'back' });
+    for (const x of [m1, m3, m5, m1local]) {
+      await waitFor(() => x.notes('signal.publish', 'r').some((f) => f.params!.text === 'back'), 5000, 'publish after reconnect');
+    }
+  }, 60_000);
+});
