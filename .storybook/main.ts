@@ -11,6 +11,14 @@ const config: StorybookConfig = {
     cfg.resolve ??= {};
     cfg.build ??= {};
     cfg.build.chunkSizeWarningLimit = 2000;
+    // The package's React files start with 'use client' (for RSC frameworks); bundlers drop it, harmlessly.
+    cfg.build.rollupOptions ??= {};
+    const prev = cfg.build.rollupOptions.onwarn;
+    cfg.build.rollupOptions.onwarn = (warning, warn) => {
+      if (warning.code === 'MODULE_LEVEL_DIRECTIVE') return;
+      if (prev) prev(warning, warn);
+      else warn(warning);
+    };
     return cfg;
   },
 };

@@ -57,3 +57,50 @@ describe('Demos (in-page server, real Chromium)', () => {
     expect(browser.errors.get(page)).toEqual([]);
   });
 });
+
+describe('Presence and cursors (in-page server)', () => {
+  it('moving the mouse in one pane moves that user\'s cursor in the others', async () => {
+    const page = await openDemo('demos-presence-and-cursors--three-users');
+    await allOpen(page, 3);
+    const alice = pane(page, 'Alice on web');
+    const bob = pane(page, 'Bob on web');
+    const carol = pane(page, 'Carol on web');
+    for (const p of [alice, bob, carol]) await p.locator('.rss-presence__item').nth(2).waitFor({ timeout: T });
+
+    const board = alice.getByTestId('board');
+    const box = (await board.boundingBox())!;
+    await page.mouse.move(box.x + box.width * 0.25, box.y + box.height * 0.5, { steps: 5 });
+    const bobsAlice = bob.locator('.cursor[data-user="alice"]');
+    await bobsAlice.waitFor({ timeout: T });
+    await carol.locator('.cursor[data-user="alice"]').waitFor({ timeout: T });
+    const at = async (l: Locator) => ({ x: Number(await l.getAttribute('data-x')), y: Number(await l.getAttribute('data-y')) });
+    await expect.poll(() => at(bobsAlice), { timeout: T }).toEqual({ x: expect.closeTo(0.25, 1), y: expect.closeTo(0.5, 1) });
+
+    await page.mouse.move(box.x + box.width * 0.8, box.y + box.height * 0.2, { steps: 10 });
+    await expect.poll(() => at(bobsAlice), { timeout: T }).toEqual({ x: expect.closeTo(0.8, 1), y: expect.closeTo(0.2, 1) });
+    // The cursor is drawn where the state says, on Bob's board.
+    await page.waitForTimeout(150); // the 80 ms CSS transition
+    const bobBoard = (await bob.getByTestId('board').boundingBox())!;
+    const c = (await bobsAlice.boundingBox())!;
+    expect(Math.abs(c.x - (bobBoard.x + 0.8 * bobBoard.width))).toBeLessThan(8);
+    expect(Math.abs(c.y - (bobBoard.y + 0.2 * bobBoard.height))).toBeLessThan(8);
+    // Alice never sees her own cursor drawn; she sees no one else's yet.
+    expect(await alice.locator('.cursor').count()).toBe(0);
+
+    // Bob moves too: Alice and Carol see him.
+    const bb = (await bob.getByTestId('board').boundingBox())!;
+    await page.mouse.move(bb.x + bb.width * 0.6, bb.y + bb.height * 0.7, { steps: 10 });
+    await alice.locator('.cursor[data-user="bob"]').waitFor({ timeout: T });
+    await carol.locator('.cursor[data-user="bob"]').waitFor({ timeout: T });
+    // Leaving Alice's board removed her cursor from the others.
+    await bob.locator('.cursor[data-user="alice"]').waitFor({ state: 'detached', timeout: T });
+    // For the screenshot: Carol's cursor on the board too.
+    await carol.locator('.cursor').first().waitFor({ timeout: T });
+    const cb = (await carol.getByTestId('board').boundingBox())!;
+    await page.mouse.move(cb.x + cb.width * 0.3, cb.y + cb.height * 0.35, { steps: 10 });
+    await alice.locator('.cursor[data-user="carol"]').waitFor({ timeout: T });
+    await page.waitForTimeout(150);
+    await screenshot(page, 'demo-presence-cursors');
+    expect(browser.errors.get(page)).toEqual([]);
+  });
+});
