@@ -81,6 +81,8 @@ export class Signal<M extends object = Payload> extends Emitter<SignalEvents<M>>
   private pongTimer: ReturnType<typeof setTimeout> | undefined;
   private connectedToken: string | null = null;
   private fetchingToken = false;
+  /** Socket open, waiting for the first frame (see `onSocketOpen`). */
+  private handshaking = false;
   private readonly opts: Required<Pick<SignalOptions, 'maxQueue' | 'pingInterval' | 'pongTimeout' | 'requestTimeout'>> & SignalOptions;
   private readonly host: ChannelHost;
   private offToken: () => void;
@@ -157,7 +159,7 @@ export class Signal<M extends object = Payload> extends Emitter<SignalEvents<M>>
       return;
     }
     this.ws = ws;
-    ws.onopen = () => this.onOpen(ws);
+    ws.onopen = () => this.onSocketOpen(ws);
     ws.onmessage = (ev) => {
       if (this.ws === ws) this.onFrame(ev.data);
     };
@@ -172,6 +174,7 @@ export class Signal<M extends object = Payload> extends Emitter<SignalEvents<M>>
     this.reconnectTimer.cancel();
     this.stopKeepalive();
     this.connectedToken = null; // a later token update must not reopen a closed client
+    this.handshaking = false;
     const ws = this.ws;
     this.ws = null;
     if (ws) {
@@ -276,19 +279,34 @@ export class Signal<M extends object = Payload> extends Emitter<SignalEvents<M>>
     );
   }
 
+  /**
+   * The socket is up, but a refused token is only told by a 4401 close right after the upgrade.
+   * So a `_ping` goes first and the connection counts as open on the first frame back: nothing
+   * queued is flushed into a socket the server is about to close.
+   */
+  private onSocketOpen(ws: WebSocketLike): void {
+    if (this.ws !== ws) return;
+    this.handshaking = true;
+    this.write(PING);
+    this.armPongTimeout(true);
+  }
+
   private onOpen(ws: WebSocketLike): void {
     if (this.ws !== ws) return;
+    this.handshaking = false;
     this.reconnectTimer.reset();
-    const rejoin = this._state === 'reconnecting';
     this.setState('open');
     this.startKeepalive();
-    for (const ch of [...this.channels.values()]) ch._join(rejoin);
+    // Always a rejoin: participants known from before (a reconnect, or close() then connect()) that
+    // the server does not announce again are removed with op -1.
+    for (const ch of [...this.channels.values()]) ch._join(true);
     const q = this.queue;
     this.queue = [];
     for (const f of q) this.write(f.text);
   }
 
   private onClose(code: number, reason: string): void {
+    this.handshaking = false;
     const ws = this.ws;
     if (ws) detach(ws);
     this.ws = null;
@@ -335,6 +353,7 @@ export class Signal<M extends object = Payload> extends Emitter<SignalEvents<M>>
 
   private onFrame(data: unknown): void {
     this.armPongTimeout(false);
+    if (this.handshaking && this.ws) this.onOpen(this.ws);
     if (typeof data !== 'string') return; // binary from server: not part of the protocol
     const parsed = parseServerFrame(data);
     try {

@@ -49,13 +49,22 @@ export function createSignalServer(options: SignalServerOptions): SignalServer {
   let publicUrl = options.publicUrl;
   let closing = false;
 
+  // Ping every `pingIntervalMs`; check for silence more often (every second at most), so a dead
+  // peer is dropped within `pongTimeoutMs` + 1 s of its last sign of life, not a whole ping period later.
+  const lastPing = new WeakMap<WebSocket, number>();
   const heartbeat = setInterval(() => {
     const now = Date.now();
     for (const ws of wss.clients) {
-      if (now - (lastSeen.get(ws) ?? now) > limits.pongTimeoutMs) ws.terminate();
-      else ws.ping();
+      if (now - (lastSeen.get(ws) ?? now) > limits.pongTimeoutMs) {
+        ws.terminate();
+        continue;
+      }
+      if (now - (lastPing.get(ws) ?? 0) >= limits.pingIntervalMs) {
+        lastPing.set(ws, now);
+        ws.ping();
+      }
     }
-  }, limits.pingIntervalMs);
+  }, Math.max(50, Math.min(limits.pingIntervalMs, 1000)));
   heartbeat.unref();
 
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
