@@ -20,6 +20,8 @@ export interface RedisBrokerOptions {
   sweepMs?: number;
   /** Bound on each Redis command, so a hung Redis never holds a join. @default 3000 */
   commandTimeoutMs?: number;
+  /** How long `attach` waits for Redis; past it the node starts anyway and syncs once Redis is reachable. @default 5000 */
+  readyTimeoutMs?: number;
   /** Connection errors (the broker reconnects by itself). @default ignored */
   onError?: (err: Error) => void;
 }
@@ -68,8 +70,6 @@ export class RedisBroker implements Broker {
   }
 }
 
-const READY_WAIT_MS = 5000;
-
 class RedisLink implements BrokerLink {
   private readonly pub: Redis;
   private readonly sub: Redis;
@@ -77,6 +77,7 @@ class RedisLink implements BrokerLink {
   private readonly ttlMs: number;
   private readonly sweepMs: number;
   private readonly heartbeatMs: number;
+  private readonly readyTimeoutMs: number;
   private readonly nodeKey: string;
   /** Topics a local member needs. */
   private readonly topics = new Set<string>();
@@ -100,6 +101,7 @@ class RedisLink implements BrokerLink {
     this.sweepMs = opts.sweepMs ?? Math.round(this.ttlMs / 5);
     this.heartbeatMs = opts.heartbeatMs ?? Math.round(this.ttlMs / 3);
     this.nodeKey = `${this.prefix}node:${nodeId}`;
+    this.readyTimeoutMs = opts.readyTimeoutMs ?? 5000;
     this.onError = opts.onError ?? (() => {});
     const own: RedisOptions = {
       enableOfflineQueue: false,
@@ -130,7 +132,7 @@ class RedisLink implements BrokerLink {
     beat.unref();
     sweep.unref();
     this.timers.push(beat, sweep);
-    const deadline = Date.now() + READY_WAIT_MS;
+    const deadline = Date.now() + this.readyTimeoutMs;
     while (!(this.synced && !this.syncing) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   }
 

@@ -167,3 +167,64 @@ describe('RedisBroker: several servers in one process, real Redis, real clients'
     }
   });
 });
+
+describe('RedisBroker: Redis unreachable when the servers start', () => {
+  it('servers start and deliver locally, then work across once Redis is reachable', async () => {
+    const late = await startRedisServer();
+    const port = late.port;
+    await late.kill(); // the port is now free: nothing listens there
+    try {
+      const mk = (): Promise<TestServer> =>
+        startTestServer({ secret: SECRET, broker: new RedisBroker({ url: `redis://127.0.0.1:${port}`, readyTimeoutMs: 300 }) });
+      const [a, b] = await Promise.all([mk(), mk()]);
+      servers.push(a, b);
+      const x1 = await raw(a, 'x1', 'd');
+      const x2 = await raw(a, 'x2', 'd');
+      const y = await raw(b, 'y', 'd');
+      for (const c of [x1, x2, y]) await c.join('boot');
+      x1.notify('signal.publish', { id: 'boot', text: 'local' });
+      await waitFor(() => x2.notes('signal.publish', 'boot').length === 1, 3000, 'local publish without redis');
+      await late.start();
+      // Presence reconciles: every member sees the other two.
+      for (const c of [x1, x2, y]) {
+        await waitFor(() => seenMembers(c, 'boot').length === 2, 15_000, `roster of ${c.address}`);
+      }
+      y.notify('signal.publish', { id: 'boot', text: 'across' });
+      await waitFor(() => x1.notes('signal.publish', 'boot').some((f) => f.params!.text === 'across'), 5000, 'publish across');
+      expect(x2.notes('signal.publish', 'boot').map((f) => f.params!.text)).toEqual(['local', 'across']);
+    } finally {
+      await late.kill();
+    }
+  }, 40_000);
+});
+
+describe('RedisBroker: a node whose heartbeat lapsed (a stall) heals itself', () => {
+  it('its reaped members come back everywhere once it is heard from again', async () => {
+    const a = await startTestServer({ secret: SECRET, broker: new RedisBroker({ url: redis.url, ttlMs: 3000 }) });
+    // The victim's heartbeat would only be refreshed in a minute: deleting its key is what a long stall does.
+    const b = await startTestServer({ secret: SECRET, broker: new RedisBroker({ url: redis.url, ttlMs: 3000, heartbeatMs: 60_000 }) });
+    servers.push(a, b);
+    const watcher = await raw(a, 'watcher', 'd');
+    const victim = await raw(b, 'victim', 'd');
+    await watcher.join('stall');
+    await victim.join('stall');
+    await waitFor(() => seenMembers(watcher, 'stall').length === 1, 5000, 'join');
+    const r = new Redis(redis.url);
+    try {
+      await r.del(`sig:node:${b.server.core.nodeId}`);
+      // a's sweep reaps the victim (leave delivered), b notices and rewrites its entry (join delivered again).
+      await waitFor(() => watcher.froms('signal.leave', 'stall').length === 1, 5000, 'reaped');
+      await waitFor(() => watcher.froms('signal.join', 'stall').length === 2, 5000, 'healed');
+      expect(seenMembers(watcher, 'stall')).toEqual([victim.address]);
+      expect(await r.hkeys('sig:roster:stall')).toEqual(expect.arrayContaining([victim.address, watcher.address]));
+      expect(await r.exists(`sig:node:${b.server.core.nodeId}`)).toBe(1);
+      // The victim itself was never told that anyone left.
+      expect(victim.notes('signal.leave')).toHaveLength(0);
+      expect(seenMembers(victim, 'stall')).toEqual([watcher.address]);
+      await sleep(1500); // two more sweeps: it stays
+      expect(seenMembers(watcher, 'stall')).toEqual([victim.address]);
+    } finally {
+      r.disconnect();
+    }
+  }, 30_000);
+});
