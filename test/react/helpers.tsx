@@ -1,6 +1,6 @@
 import { TextDecoder as NodeTextDecoder, TextEncoder as NodeTextEncoder } from 'node:util';
 import { WebSocket } from 'ws';
-import { Profiler, type ProfilerOnRenderCallback, type ReactNode } from 'react';
+import React, { Profiler, type ProfilerOnRenderCallback, type ReactNode } from 'react';
 import type { WebSocketConstructor } from '../../src/client/index.js';
 
 // Under vitest's jsdom environment TextEncoder returns Uint8Arrays of another realm, which jose (signing
@@ -14,15 +14,23 @@ globalThis.TextEncoder = SameRealmTextEncoder as unknown as typeof TextEncoder;
 globalThis.TextDecoder = NodeTextDecoder as unknown as typeof TextDecoder;
 
 /** A real `ws` WebSocket that records what the client sends (counts sockets and join calls per channel). */
-export function recordingWebSocket(): { WS: WebSocketConstructor; sockets: () => number; joins: (channel?: string) => number } {
+export function recordingWebSocket(): {
+  WS: WebSocketConstructor;
+  sockets: () => number;
+  joins: (channel?: string) => number;
+  /** Text frames sent that contain `needle`. */
+  sent: (needle: string) => number;
+} {
   let sockets = 0;
   const joins: string[] = [];
+  const frames: string[] = [];
   class Recording extends WebSocket {
     constructor(url: string) {
       super(url);
       sockets++;
     }
     override send(data: unknown, ...rest: unknown[]): void {
+      if (typeof data === 'string') frames.push(data);
       if (typeof data === 'string' && data.includes('"signal.join"')) {
         const id = (JSON.parse(data) as { params?: { id?: string } }).params?.id;
         if (typeof id === 'string') joins.push(id);
@@ -34,6 +42,7 @@ export function recordingWebSocket(): { WS: WebSocketConstructor; sockets: () =>
     WS: Recording as unknown as WebSocketConstructor,
     sockets: () => sockets,
     joins: (channel) => (channel === undefined ? joins.length : joins.filter((j) => j === channel).length),
+    sent: (needle) => frames.filter((f) => f.includes(needle)).length,
   };
 }
 
@@ -57,3 +66,4 @@ export function renderCounter(): {
     reset: () => counts.clear(),
   };
 }
+

@@ -2,11 +2,14 @@
 import { StrictMode, useState } from 'react';
 import { act, cleanup, render, screen } from '@testing-library/react';
 import { afterEach, describe, expect, it } from 'vitest';
+import { socketUpdatesOutsideAct } from './act-env.js';
 import { recordingWebSocket } from './helpers.js';
 import { NodeWebSocket, startTestServer, type TestServer } from '../../src/testing/index.js';
 import { SignalProvider, useChannel, useConnectionState, useMyState, useSignal } from '../../src/index.js';
 import { sleep, waitFor } from '../helpers/wait.js';
 
+
+socketUpdatesOutsideAct();
 
 let srv: TestServer | undefined;
 afterEach(async () => {

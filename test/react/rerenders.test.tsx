@@ -1,0 +1,46 @@
+// @vitest-environment jsdom
+import { cleanup } from '@testing-library/react';
+import { afterEach, describe, expect, it } from 'vitest';
+import { socketUpdatesOutsideAct } from './act-env.js';
+import { measureCrossTalk, measureStateUpdate, measureTypingBurst } from './scenarios.js';
+import { startTestServer, type TestServer } from '../../src/testing/index.js';
+import { sleep } from '../helpers/wait.js';
+
+socketUpdatesOutsideAct();
+
+let srv: TestServer | undefined;
+afterEach(async () => {
+  cleanup();
+  await sleep(20);
+  await srv?.close();
+  srv = undefined;
+});
+
+describe('re-render guarantees (real server)', () => {
+  it('100 participants, one state update: exactly 1 row re-renders, not the list nor the other 99', async () => {
+    srv = await startTestServer();
+    const r = await measureStateUpdate(srv, 100);
+    expect(r.rowRenders).toBe(1);
+    expect(r.rowsRendered).toHaveLength(1);
+    expect(r.listRenders).toBe(0);
+    expect(r.presenceListRowRenders).toBe(1);
+  }, 60_000);
+
+  it('50 notifyTyping() calls re-render the other side\'s TypingIndicator at most twice', async () => {
+    srv = await startTestServer();
+    const r = await measureTypingBurst(srv, 50);
+    expect(r.shown).toBe('alice is typing…');
+    expect(r.framesSent).toBe(1);
+    expect(r.indicatorRenders).toBeGreaterThanOrEqual(1);
+    expect(r.indicatorRenders).toBeLessThanOrEqual(2);
+  });
+
+  it('a direct message re-renders no channel component; a channel message re-renders no presence component', async () => {
+    srv = await startTestServer();
+    const r = await measureCrossTalk(srv);
+    expect(r.dmViewRenders).toBeGreaterThanOrEqual(1);
+    expect(r.dmChannelRenders).toBe(0);
+    expect(r.channelMsgChannelRenders).toBeGreaterThanOrEqual(1);
+    expect(r.channelMsgPresenceRenders).toBe(0);
+  });
+});
