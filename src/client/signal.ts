@@ -56,6 +56,8 @@ interface Pending {
   resolve: (v: unknown) => void;
   reject: (e: SignalError) => void;
   timer: ReturnType<typeof setTimeout>;
+  /** What the request was about, put on its SignalError. */
+  about: { method: string; channel?: string };
 }
 
 /** Build the WebSocket URL from a token's `aud`. */
@@ -364,7 +366,7 @@ export class Signal<M extends object = Payload> extends Emitter<SignalEvents<M>>
         if (!p) return;
         this.pending.delete(r.id as number);
         clearTimeout(p.timer);
-        if ('error' in r) p.reject(SignalError.fromRpc(r.error.code, r.error.message));
+        if ('error' in r) p.reject(SignalError.fromRpc(r.error.code, r.error.message, p.about));
         else p.resolve(r.result);
       }
     } catch (e) {
@@ -417,7 +419,8 @@ export class Signal<M extends object = Payload> extends Emitter<SignalEvents<M>>
         this.pending.delete(id);
         reject(new SignalError(CLIENT_ERROR.TIMEOUT, `${method} timed out`, { method }));
       }, this.opts.requestTimeout);
-      this.pending.set(id, { resolve, reject, timer });
+      const about = typeof params.id === 'string' ? { method, channel: params.id } : { method };
+      this.pending.set(id, { resolve, reject, timer, about });
       this.write(encodeCall(method, params, id));
     });
   }
