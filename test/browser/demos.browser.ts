@@ -104,3 +104,100 @@ describe('Presence and cursors (in-page server)', () => {
     expect(browser.errors.get(page)).toEqual([]);
   });
 });
+
+describe('Call invite (in-page server)', () => {
+  it('rings every device of the callee; accepting on one stops the others and answers the exact caller endpoint', async () => {
+    const page = await openDemo('demos-call-invite--two-users-four-devices');
+    await allOpen(page, 4);
+    const aliceLaptop = pane(page, 'Alice on laptop');
+    const alicePhone = pane(page, 'Alice on phone');
+    const bobLaptop = pane(page, 'Bob on laptop');
+    const bobPhone = pane(page, 'Bob on phone');
+
+    await aliceLaptop.getByRole('button', { name: 'Call Bob' }).click();
+    await aliceLaptop.locator('[data-testid="outgoing"][data-status="calling"]').waitFor({ timeout: T });
+    await bobLaptop.locator('[data-testid="incoming"][data-status="ringing"]', { hasText: 'Alice is calling…' }).waitFor({ timeout: T });
+    await bobPhone.locator('[data-testid="incoming"][data-status="ringing"]', { hasText: 'Alice is calling…' }).waitFor({ timeout: T });
+    expect(await alicePhone.getByTestId('incoming').count()).toBe(0);
+    await screenshot(page, 'demo-call-invite-ringing');
+
+    await bobPhone.getByRole('button', { name: 'Accept' }).click();
+    await bobPhone.locator('[data-testid="incoming"][data-status="accepted"]', { hasText: 'In a call with Alice' }).waitFor({ timeout: T });
+    await bobLaptop.locator('[data-testid="incoming"][data-status="elsewhere"]', { hasText: 'Answered on phone' }).waitFor({ timeout: T });
+    await aliceLaptop.locator('[data-testid="outgoing"][data-status="accepted"]', { hasText: 'Bob accepted on phone' }).waitFor({ timeout: T });
+    expect(await aliceLaptop.getByTestId('outgoing').textContent()).toMatch(/reply from bob\/phone\/\S+/);
+    // The accept went to the caller's exact endpoint: Alice's phone got nothing.
+    await page.waitForTimeout(200);
+    expect(await alicePhone.getByTestId('outgoing').count()).toBe(0);
+    expect(await alicePhone.getByTestId('incoming').count()).toBe(0);
+    expect(await alicePhone.locator('.call-log li').allTextContents()).toEqual(['none yet']);
+    expect(await bobLaptop.locator('.ringing').count()).toBe(0);
+    await screenshot(page, 'demo-call-invite');
+
+    // Bob calls Alice back: both of Alice's devices ring; declining on one stops the other.
+    await bobPhone.getByRole('button', { name: 'Hang up' }).click();
+    await aliceLaptop.locator('[data-testid="outgoing"][data-status="ended"]').waitFor({ timeout: T });
+    await bobLaptop.getByRole('button', { name: 'Call Alice' }).click();
+    await aliceLaptop.locator('[data-testid="incoming"][data-status="ringing"]').waitFor({ timeout: T });
+    await alicePhone.locator('[data-testid="incoming"][data-status="ringing"]').waitFor({ timeout: T });
+    await alicePhone.getByRole('button', { name: 'Decline' }).click();
+    await aliceLaptop.locator('[data-testid="incoming"][data-status="elsewhere"]', { hasText: 'Declined on phone' }).waitFor({ timeout: T });
+    await bobLaptop.locator('[data-testid="outgoing"][data-status="declined"]', { hasText: 'Alice declined on phone' }).waitFor({ timeout: T });
+    expect(browser.errors.get(page)).toEqual([]);
+  });
+});
+
+describe('Reconnect (in-page server)', () => {
+  it('dropping a connection: the others see the user leave and come back with their state', async () => {
+    const page = await openDemo('demos-reconnect--three-users');
+    await allOpen(page, 3);
+    const alice = pane(page, 'Alice on web');
+    const bob = pane(page, 'Bob on web');
+    const carol = pane(page, 'Carol on web');
+    for (const p of [alice, bob, carol]) await p.locator('.rss-presence__item').nth(2).waitFor({ timeout: T });
+
+    for (let i = 0; i < 3; i++) await bob.getByRole('button', { name: 'Like +1' }).click();
+    await alice.getByTestId('likes-bob').filter({ hasText: '♥ 3' }).waitFor({ timeout: T });
+    await carol.getByTestId('likes-bob').filter({ hasText: '♥ 3' }).waitFor({ timeout: T });
+
+    const states: string[] = [];
+    const badge = bob.locator('.pane-head .conn');
+    await bob.getByRole('button', { name: 'Drop connection' }).click();
+    // Bob's own pane goes through reconnecting (polled until back open).
+    await expect
+      .poll(async () => {
+        const s = (await badge.getAttribute('data-state')) ?? '';
+        if (states.at(-1) !== s) states.push(s);
+        return s === 'open' && states.includes('reconnecting');
+      }, { timeout: T, interval: 20 })
+      .toBe(true);
+    // Alice and Carol saw Bob leave, then come back ...
+    for (const p of [alice, carol]) {
+      await p.locator('.event-log li[data-kind="leave"]', { hasText: 'Bob left' }).first().waitFor({ timeout: T });
+      await p.locator('.event-log li[data-kind="leave"] ~ li[data-kind="join"]', { hasText: 'Bob joined' }).first().waitFor({ timeout: T });
+      // ... with his state restored.
+      await p.getByTestId('likes-bob').filter({ hasText: '♥ 3' }).waitFor({ timeout: T });
+    }
+    const log = await alice.locator('.event-log li').allTextContents();
+    expect(log.findIndex((l) => l.includes('Bob left'))).toBeLessThan(log.findLastIndex((l) => l.includes('Bob joined')));
+    // Bob sees everyone again and his own likes are kept.
+    await bob.locator('.rss-presence__item').nth(2).waitFor({ timeout: T });
+    expect(await bob.getByTestId('my-likes').textContent()).toBe('3');
+
+    // Offline: Carol stays out (reconnecting) until back online.
+    await carol.getByRole('button', { name: 'Go offline' }).click();
+    await carol.locator('.pane-head .conn[data-state="reconnecting"]').waitFor({ timeout: T });
+    await alice.locator('.event-log li', { hasText: 'Carol left' }).first().waitFor({ timeout: T });
+    await page.waitForTimeout(1500);
+    expect(await carol.locator('.pane-head .conn').getAttribute('data-state')).toBe('reconnecting');
+    expect(await alice.getByTestId('likes-carol').count()).toBe(0);
+    await screenshot(page, 'demo-reconnect-offline');
+    await carol.getByRole('button', { name: 'Go online' }).click();
+    // Backoff grows while offline (1 s, 2 s, 4 s caps with jitter): allow for it.
+    await carol.locator('.pane-head .conn[data-state="open"]').waitFor({ timeout: 20_000 });
+    await alice.locator('.event-log li[data-kind="leave"] ~ li', { hasText: 'Carol joined' }).first().waitFor({ timeout: T });
+    await alice.getByTestId('likes-carol').waitFor({ timeout: T });
+    await screenshot(page, 'demo-reconnect');
+    expect(browser.errors.get(page)).toEqual([]);
+  });
+});
