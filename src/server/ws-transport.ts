@@ -1,15 +1,68 @@
+import type { Socket } from 'node:net';
 import { WebSocket } from 'ws';
 import type { OutFrame, Transport } from './session.js';
 
-/** Wrap a `ws` socket as a core transport. The encoded bytes of a frame are cached on it, so a
- * fan-out encodes UTF-8 once, not once per recipient. */
+/** The parts of a `ws` socket the fast path reads (private fields of ws 8; checked before use). */
+interface WsInternals {
+  _socket?: Socket | null;
+  _sender?: { _state?: number; _queue?: unknown[] } | null;
+}
+
+/**
+ * Encode a text frame once per fan-out: the whole unmasked WebSocket frame (header and UTF-8 payload in one
+ * Buffer), cached on the frame so every recipient gets the same bytes.
+ */
+function wireFrame(frame: OutFrame): Buffer {
+  const cached = frame.cache as Buffer | undefined;
+  if (cached !== undefined) return cached;
+  const len = Buffer.byteLength(frame.text);
+  const head = len < 126 ? 2 : len < 65536 ? 4 : 10;
+  const buf = Buffer.allocUnsafe(head + len);
+  buf[0] = 0x81; // FIN + text
+  if (head === 2) buf[1] = len;
+  else if (head === 4) {
+    buf[1] = 126;
+    buf.writeUInt16BE(len, 2);
+  } else {
+    buf[1] = 127;
+    buf.writeUInt32BE(Math.floor(len / 2 ** 32), 2);
+    buf.writeUInt32BE(len >>> 0, 6);
+  }
+  buf.write(frame.text, head, 'utf8');
+  frame.cache = buf;
+  return buf;
+}
+
+// Sockets corked during this tick: several frames to one socket in one tick leave in one write.
+const corked: Socket[] = [];
+const uncorkAll = (): void => {
+  for (let i = 0; i < corked.length; i++) corked[i]!.uncork();
+  corked.length = 0;
+};
+
+/**
+ * Wrap a `ws` socket as a core transport. The frame bytes are built once per fan-out and, while the `ws`
+ * sender is idle and uncompressed, written straight to the TCP socket (corked until the end of the tick);
+ * otherwise `ws.send` keeps its ordering.
+ */
 export function wsTransport(ws: WebSocket): Transport {
+  const inner = ws as unknown as WsInternals;
+  const plain = ws.extensions === '';
   return {
     send(frame: OutFrame) {
       if (ws.readyState !== WebSocket.OPEN) return;
-      let buf = frame.cache as Buffer | undefined;
-      if (buf === undefined) frame.cache = buf = Buffer.from(frame.text);
-      ws.send(buf, { binary: false });
+      const buf = wireFrame(frame);
+      const socket = inner._socket;
+      const sender = inner._sender;
+      if (plain && socket && sender && sender._state === 0 && sender._queue?.length === 0) {
+        if (socket.writableCorked === 0) {
+          socket.cork();
+          if (corked.push(socket) === 1) process.nextTick(uncorkAll);
+        }
+        socket.write(buf);
+        return;
+      }
+      ws.send(buf.subarray(buf[1] === 126 ? 4 : buf[1] === 127 ? 10 : 2), { binary: false });
     },
     close(code, reason) {
       if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) ws.close(code, reason);

@@ -1,0 +1,71 @@
+// Bundle sizes: esbuild (browser, ESM, minify, react external) + gzip, ours and the peers, built the same way.
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { join, resolve } from 'node:path';
+import { build } from 'esbuild';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const TMP = join(ROOT, 'bench', '.tmp');
+const EXTERNAL = ['react', 'react-dom', 'react/jsx-runtime', 'react/jsx-dev-runtime', 'react-dom/client'];
+/** Inputs that must never reach a browser bundle. */
+const FORBIDDEN = [/node_modules\/ws\//, /node_modules\/ioredis\//, /node_modules\/@?redis/, /node_modules\/jose\/.*\/node\//, /^node:/, /src\/server\//];
+
+/** Entries: our three, then the peers. Each entry re-exports the whole public surface as namespaces. */
+export const ENTRIES = [
+  { key: 'react', name: 'React entry (provider, hooks, client)', ours: true, file: 'src/index.ts', target: 5 * 1024 },
+  { key: 'components', name: 'components', ours: true, file: 'src/components/index.ts', target: 2 * 1024 },
+  { key: 'client', name: 'client alone', ours: true, file: 'src/client/index.ts', target: 3.5 * 1024 },
+  { key: 'socket.io-client', imports: ['socket.io-client'] },
+  { key: '@liveblocks/client+react', imports: ['@liveblocks/client', '@liveblocks/react'] },
+  { key: 'ably+ably/react', imports: ['ably', 'ably/react'] },
+  { key: '@supabase/realtime-js', imports: ['@supabase/realtime-js'] },
+  { key: 'partysocket', imports: ['partysocket'] },
+];
+
+async function sizeOf(contents) {
+  const r = await build({
+    stdin: { contents, resolveDir: ROOT, sourcefile: 'bench-entry.ts', loader: 'ts' },
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    minify: true,
+    external: EXTERNAL,
+    write: false,
+    metafile: true,
+    logLevel: 'silent',
+    define: { 'process.env.NODE_ENV': '"production"' },
+    jsx: 'automatic',
+  });
+  const code = r.outputFiles[0].contents;
+  const inputs = Object.keys(r.metafile.inputs);
+  const forbidden = inputs.filter((i) => FORBIDDEN.some((re) => re.test(i)));
+  return { min: code.length, gz: gzipSync(code, { level: 9 }).length, inputs: inputs.length, forbidden };
+}
+
+/** Measure every entry; ours that do not exist yet are marked pending. */
+export async function measureBundles() {
+  mkdirSync(TMP, { recursive: true });
+  const out = [];
+  for (const e of ENTRIES) {
+    if (e.ours) {
+      if (!existsSync(join(ROOT, e.file))) {
+        out.push({ ...e, pending: true });
+        continue;
+      }
+      out.push({ ...e, ...(await sizeOf(`export * as M from './${e.file}';`)) });
+    } else {
+      const contents = e.imports.map((m, i) => `export * as M${i} from '${m}';`).join('\n');
+      try {
+        out.push({ ...e, ...(await sizeOf(contents)) });
+      } catch (err) {
+        out.push({ ...e, error: String(err.message ?? err).split('\n')[0] });
+      }
+    }
+  }
+  writeFileSync(join(TMP, 'bundles.json'), JSON.stringify(out, null, 2));
+  return out;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  console.log(JSON.stringify(await measureBundles(), null, 2));
+}

@@ -1,0 +1,306 @@
+// `npm run bench`: every workload of issue 7 side by side with the peers, in one run (≤ 5 min on 2 cores).
+// Servers and the load generator are separate processes (lib/proc.mjs); see BENCHMARKS.md for the method.
+//   node bench/run.mjs [--quick] [--profile] [--only fanout,dm,memory,crowd,bundles,rerenders,redis]
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join, resolve } from 'node:path';
+import { measureBundles } from './bundles.mjs';
+import { start } from './lib/proc.mjs';
+import { median } from './lib/stats.mjs';
+import { writeReport } from './report.mjs';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const argv = process.argv.slice(2);
+const QUICK = argv.includes('--quick');
+const PROFILE = argv.includes('--profile');
+const onlyArg = argv[argv.indexOf('--only') + 1];
+const ONLY = argv.includes('--only') ? new Set(onlyArg.split(',')) : null;
+const want = (k) => !ONLY || ONLY.has(k);
+const ROUNDS = QUICK ? 1 : 3;
+const SAMPLE = 10; // real Signal clients among our fan-out receivers
+const SECRET = 'bench-secret-' + Math.random().toString(36).slice(2);
+const ENV = { BENCH_SECRET: SECRET };
+const PROFILE_DIR = join(ROOT, 'bench', 'results', 'profiles');
+const tStart = Date.now();
+const log = (...a) => console.error(`[bench ${((Date.now() - tStart) / 1000).toFixed(1)}s]`, ...a);
+
+const rows = [];
+const raw = {};
+const failures = [];
+
+const SYSTEMS = {
+  signal: { file: 'bench/servers/signal.mjs', label: 'react-signal-service' },
+  socketio: { file: 'bench/servers/socketio.mjs', label: 'Socket.IO 4.8' },
+  wsString: { file: 'bench/servers/bare-ws.mjs', args: ['string'], label: 'bare ws, stringify once + ws.send (b)' },
+  wsFrame: { file: 'bench/servers/bare-ws.mjs', args: ['frame'], label: 'bare ws, pre-built frame bytes (c)' },
+};
+
+async function startServer(key, opts = {}) {
+  const s = SYSTEMS[key];
+  const execArgv = ['--expose-gc'];
+  if (PROFILE && key === 'signal' && opts.profile) execArgv.push('--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`);
+  return start(join(ROOT, s.file), { args: s.args, env: ENV, execArgv });
+}
+
+async function fanoutAndDm(load) {
+  const keys = Object.keys(SYSTEMS);
+  const servers = {};
+  for (const k of keys) servers[k] = await startServer(k, { profile: true });
+  try {
+    for (const n of QUICK ? [500] : [500, 2000]) {
+      for (const k of keys) {
+        const c = await load.call('connect', { tag: `${k}${n}`, sys: k === 'signal' ? 'signal' : k === 'socketio' ? 'socketio' : 'rpc', port: servers[k].info.port, n, sample: k === 'signal' ? SAMPLE : 0 }, 120000);
+        log(`fan-out N=${n}: ${k} connected ${c.clients} clients in ${c.ms} ms`);
+      }
+      const res = Object.fromEntries(keys.map((k) => [k, []]));
+      for (let r = 0; r < ROUNDS; r++) {
+        // Interleaved, rotating the order each round.
+        for (let i = 0; i < keys.length; i++) {
+          const k = keys[(i + r) % keys.length];
+          const c0 = await servers[k].call('cpu');
+          const t0 = Date.now();
+          const out = await load.call('fanout', { tag: `${k}${n}`, window: 16, warmMs: 300, durMs: n === 2000 ? 2000 : 1500 }, 60000);
+          const c1 = await servers[k].call('cpu');
+          out.serverCpu = +((c1.user + c1.system - c0.user - c0.system) / 1000 / (Date.now() - t0)).toFixed(2);
+          if (out.error) failures.push(`fan-out N=${n} ${k}: ${out.error}`);
+          res[k].push(out);
+          log(`fan-out N=${n} round ${r + 1} ${k}: ${out.deliveriesPerSec}/s p50 ${out.p50} ms p99 ${out.p99} ms cpu server ${out.serverCpu} load ${out.loadCpu}${k === 'signal' ? ` (Signal sample got ${out.signalSampleDeliveries})` : ''}${out.error ? ' ERROR ' + out.error : ''}`);
+        }
+      }
+      raw[`fanout${n}`] = res;
+      const dps = (k, i) => res[k][i].deliveriesPerSec;
+      for (const [peer, better] of [['wsFrame', 'higher'], ['socketio', 'higher'], ['wsString', 'higher']]) {
+        const ratios = res.signal.map((_, i) => dps('signal', i) / dps(peer, i));
+        rows.push({
+          name: `fan-out N=${n} deliveries/s`,
+          unit: 'deliveries/s',
+          ours: Math.round(median(res.signal.map((x) => x.deliveriesPerSec))),
+          peer: Math.round(median(res[peer].map((x) => x.deliveriesPerSec))),
+          peerName: SYSTEMS[peer].label,
+          ratio: +median(ratios).toFixed(3),
+          better,
+          target: peer === 'wsFrame' ? '>= 0.9' : peer === 'socketio' ? '>= 1.1' : null,
+        });
+      }
+      for (const q of ['p50', 'p99']) {
+        for (const peer of ['socketio', 'wsFrame']) {
+          const ratios = res.signal.map((x, i) => x[q] / res[peer][i][q]);
+          rows.push({
+            name: `fan-out N=${n} latency ${q}`,
+            unit: 'ms',
+            ours: median(res.signal.map((x) => x[q])),
+            peer: median(res[peer].map((x) => x[q])),
+            peerName: SYSTEMS[peer].label,
+            ratio: +median(ratios).toFixed(3),
+            better: 'lower',
+            target: q === 'p99' && peer === 'socketio' ? '<= 0.7' : null,
+          });
+        }
+      }
+      if (n === 2000 || QUICK) {
+        const dres = { signal: [], socketio: [] };
+        const pairs = n / 2;
+        for (let r = 0; r < ROUNDS; r++) {
+          for (const k of r % 2 ? ['socketio', 'signal'] : ['signal', 'socketio']) {
+            const out = await load.call('dm', { tag: `${k}${n}`, pairs, warmMs: 300, durMs: 1500 }, 60000);
+            if (out.error) failures.push(`dm ${k}: ${out.error}`);
+            dres[k].push(out);
+            log(`direct ${pairs} pairs round ${r + 1} ${k}: ${out.roundTripsPerSec} rt/s p50 ${out.p50} ms p99 ${out.p99} ms${out.error ? ' ERROR ' + out.error : ''}`);
+          }
+        }
+        raw.dm = dres;
+        rows.push({
+          name: `direct messages, ${pairs} pairs: round trips/s`,
+          unit: 'round trips/s',
+          ours: Math.round(median(dres.signal.map((x) => x.roundTripsPerSec))),
+          peer: Math.round(median(dres.socketio.map((x) => x.roundTripsPerSec))),
+          peerName: SYSTEMS.socketio.label,
+          ratio: +median(dres.signal.map((x, i) => x.roundTripsPerSec / dres.socketio[i].roundTripsPerSec)).toFixed(3),
+          better: 'higher',
+          target: '>= 1.5',
+        });
+        rows.push({
+          name: `direct messages, ${pairs} pairs: round trip p99`,
+          unit: 'ms',
+          ours: median(dres.signal.map((x) => x.p99)),
+          peer: median(dres.socketio.map((x) => x.p99)),
+          peerName: SYSTEMS.socketio.label,
+          ratio: +median(dres.signal.map((x, i) => x.p99 / dres.socketio[i].p99)).toFixed(3),
+          better: 'lower',
+          target: null,
+        });
+      }
+      for (const k of keys) await load.call('close', { tag: `${k}${n}` });
+    }
+  } finally {
+    for (const s of Object.values(servers)) await s.stop();
+  }
+}
+
+async function memory(load) {
+  const n = QUICK ? 500 : 2000;
+  const per = {};
+  for (const k of ['signal', 'socketio', 'wsString']) {
+    const srv = await startServer(k);
+    try {
+      const sys = k === 'signal' ? 'signal' : k === 'socketio' ? 'socketio' : 'rpc';
+      // Warm the code paths, then measure from an idle baseline.
+      await load.call('idle', { tag: `warm${k}`, sys, port: srv.info.port, n: 50 }, 60000);
+      await load.call('close', { tag: `warm${k}` });
+      await new Promise((r) => setTimeout(r, 300));
+      const before = await srv.call('mem');
+      const c = await load.call('idle', { tag: `mem${k}`, sys, port: srv.info.port, n }, 180000);
+      await new Promise((r) => setTimeout(r, 500));
+      const after = await srv.call('mem');
+      per[k] = { rss: (after.rss - before.rss) / n, heap: (after.heapUsed - before.heapUsed) / n, before, after, connectMs: c.ms };
+      log(`memory ${k}: ${(per[k].rss / 1024).toFixed(1)} kB RSS / connection (heap ${(per[k].heap / 1024).toFixed(1)} kB), ${n} joined in ${c.ms} ms`);
+      await load.call('close', { tag: `mem${k}` });
+    } finally {
+      await srv.stop();
+    }
+  }
+  raw.memory = per;
+  for (const [peer, target] of [['socketio', '<= 0.45'], ['wsString', null]]) {
+    rows.push({
+      name: `memory per idle connection (N=${n}, one ${'presence channel / room'})`,
+      unit: 'kB RSS',
+      ours: +(per.signal.rss / 1024).toFixed(2),
+      peer: +(per[peer].rss / 1024).toFixed(2),
+      peerName: SYSTEMS[peer].label,
+      ratio: +(per.signal.rss / per[peer].rss).toFixed(3),
+      better: 'lower',
+      target,
+    });
+  }
+}
+
+async function crowd(load) {
+  const srv = await startServer('signal');
+  try {
+    const members = 1000;
+    const setup = await load.call('crowdSetup', { tag: 'crowd', port: srv.info.port, n: members, stateBytes: 50 }, 120000);
+    log(`crowd: ${members} presence members with state (${setup.stateJson} B JSON each) set up in ${setup.ms} ms`);
+    const runs = [];
+    for (let i = 0; i < (QUICK ? 3 : 7); i++) {
+      const r = await load.call('crowdJoin', { port: srv.info.port, members, run: i }, 60000);
+      runs.push(r);
+      log(`crowd join run ${i + 1}: full roster with states in ${r.ms} ms (join reply ${r.readyMs} ms)`);
+    }
+    raw.crowd = { setup, runs };
+    rows.push({
+      name: `crowd join: full roster of ${members} with states`,
+      unit: 'ms',
+      ours: median(runs.slice(1).map((r) => r.ms)),
+      peer: null,
+      peerName: 'target (no peer)',
+      ratio: null,
+      better: 'lower',
+      target: '<= 200 ms',
+    });
+    await load.call('close', { tag: 'crowd' });
+  } finally {
+    await srv.stop();
+  }
+}
+
+async function bundles() {
+  const all = await measureBundles();
+  raw.bundles = all;
+  const peers = all.filter((e) => !e.ours && !e.error);
+  for (const e of all.filter((x) => x.forbidden?.length)) failures.push(`bundle ${e.key} contains Node-only inputs: ${e.forbidden.join(', ')}`);
+  for (const e of all.filter((x) => x.error)) log(`bundle ${e.key}: ${e.error}`);
+  for (const e of all.filter((x) => x.ours)) {
+    for (const p of peers) {
+      rows.push({
+        name: `bundle ${e.name}`,
+        unit: 'B min+gz',
+        ours: e.pending ? null : e.gz,
+        peer: p.gz,
+        peerName: p.key,
+        ratio: e.pending ? null : +(e.gz / p.gz).toFixed(3),
+        better: 'lower',
+        target: `<= ${(e.target / 1024).toFixed(1)} kB and < 1`,
+        ...(e.pending ? { pending: `${e.file} not written yet` } : {}),
+      });
+    }
+  }
+  log(`bundles: ${all.map((e) => `${e.key} ${e.pending ? 'pending' : e.gz ?? e.error}`).join(', ')}`);
+}
+
+function jsonScript(file, label) {
+  if (!existsSync(join(ROOT, file))) {
+    log(`${label}: ${file} not present, skipped`);
+    return null;
+  }
+  try {
+    const out = execFileSync(process.execPath, ['--import', 'tsx', file], { cwd: ROOT, timeout: 90000, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...ENV } });
+    const start = out.search(/[[{]/);
+    return JSON.parse(out.slice(start));
+  } catch (e) {
+    failures.push(`${label}: ${String(e.message ?? e).split('\n')[0]}`);
+    return null;
+  }
+}
+
+/** Accept `[{name, unit, ours, peer?, ...}]` or `{rows:[...]}` or a plain object of figures. */
+function addExternalRows(data, label) {
+  const list = Array.isArray(data) ? data : Array.isArray(data?.rows) ? data.rows : null;
+  if (list) {
+    for (const r of list) {
+      rows.push({
+        name: r.name ?? label,
+        unit: r.unit ?? '',
+        ours: r.ours ?? r.value ?? null,
+        peer: r.peer ?? null,
+        peerName: r.peerName ?? (r.peer == null ? 'target (no peer)' : ''),
+        ratio: r.ratio ?? (r.peer ? +(r.ours / r.peer).toFixed(3) : null),
+        better: r.better ?? 'lower',
+        target: r.target ?? null,
+      });
+    }
+  } else if (data && typeof data === 'object') {
+    for (const [k, v] of Object.entries(data)) {
+      if (typeof v === 'number') rows.push({ name: `${label}: ${k}`, unit: 'count', ours: v, peer: null, peerName: 'target (no peer)', ratio: null, better: 'lower', target: null });
+    }
+  }
+  raw[label] = data;
+}
+
+async function main() {
+  mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
+  if (PROFILE) mkdirSync(PROFILE_DIR, { recursive: true });
+  const needLoad = want('fanout') || want('memory') || want('crowd');
+  const load = needLoad ? await start(join(ROOT, 'bench', 'load.mjs'), { env: ENV, execArgv: ['--max-old-space-size=2048'] }) : null;
+  try {
+    if (want('fanout')) await fanoutAndDm(load);
+    if (want('memory')) await memory(load);
+    if (want('crowd')) await crowd(load);
+  } finally {
+    await load?.stop();
+  }
+  if (want('bundles')) await bundles();
+  if (want('rerenders')) {
+    const r = jsonScript('bench/rerenders.tsx', 're-renders');
+    if (r) addExternalRows(r, 're-renders');
+  }
+  if (want('redis')) {
+    const f = existsSync(join(ROOT, 'bench')) && readdirSync(join(ROOT, 'bench')).find((x) => /^redis-bench\.(m?[jt]sx?)$/.test(x));
+    const r = f ? jsonScript(`bench/${f}`, 'redis') : (log('redis: bench/redis-bench.* not present, skipped'), null);
+    if (r) addExternalRows(r, 'redis');
+  }
+  const machine = { cores: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version, platform: `${process.platform} ${process.arch}` };
+  const date = new Date().toISOString();
+  const seconds = Math.round((Date.now() - tStart) / 1000);
+  const partial = QUICK || ONLY !== null;
+  const file = partial ? 'partial.json' : 'latest.json';
+  writeFileSync(join(ROOT, 'bench', 'results', file), JSON.stringify(rows, null, 2) + '\n');
+  writeFileSync(join(ROOT, 'bench', 'results', partial ? 'partial-raw.json' : 'latest-raw.json'), JSON.stringify({ machine, date, seconds, raw, failures }, null, 2) + '\n');
+  writeReport({ rows, machine, date, seconds, failures, write: !partial });
+  if (failures.length) {
+    console.error(`\nbench FAILED:\n  ${failures.join('\n  ')}`);
+    process.exitCode = 1;
+  }
+}
+
+await main();

@@ -1,0 +1,12 @@
+// Our server: createSignalServer on ws (the real adapter, real core), rate limits raised for the load.
+import { createSignalServer } from '../../src/server/index.ts';
+import { memory, serve } from '../lib/proc.mjs';
+
+const server = createSignalServer({
+  secret: process.env.BENCH_SECRET ?? 'bench-secret',
+  // The default per-connection limit (50 frames/s) would refuse a benchmark publisher; lifted here.
+  limits: { framesPerSecond: 1e9, frameBurst: 1e9 },
+});
+const { port } = await server.listen(0, '127.0.0.1');
+serve({ cpu: () => process.cpuUsage(), mem: () => memory(), stats: () => server.stats(), exit: () => server.close() });
+process.send({ ready: true, port });
