@@ -159,10 +159,14 @@ export class ChannelEntry {
     return () => this.listeners.delete(fn);
   }
 
-  /** Publish; returns false (and records the error) instead of throwing when the channel is not usable. */
+  /**
+   * Publish; returns false instead of throwing when the channel is not usable (and records why, unless an
+   * error, such as the join's refusal, is already shown).
+   */
   publish(payload: Payload): boolean {
     const ch = this.channel;
     if (!ch || ch.status === 'left' || ch.status === 'failed') {
+      if (this.store.getState().error) return false;
       const why = ch ? `channel ${this.name} is ${ch.status}` : `channel ${this.name} is not joined yet`;
       this.store.setState({ error: new SignalError('SIGNAL_ERR_CLOSED', `publish not sent: ${why}`, { channel: this.name, payload }) });
       return false;

@@ -103,7 +103,7 @@ export interface UseChannelOptions<M extends object, S> {
 
 /** Result of {@link useChannel}. */
 export interface UseChannelResult<M extends object, S> {
-  /** Publish to every other member. Returns false (and sets `error`) when the channel is not joined or failed; never throws. */
+  /** Publish to every other member. Returns false (and sets `error` unless one is set) when the channel is not joined or failed; never throws. */
   publish: (payload: M) => boolean;
   /** The last channel messages (oldest first), including in-channel direct messages to me (`msg.to` set). */
   messages: readonly SignalMessage<M>[];

@@ -43,7 +43,7 @@ export class SignalHub {
   private client: Signal<Payload> | null = null;
   private unbind: (() => void) | null = null;
 
-  constructor(limits: SignalLimits = {}, initialClient: Signal<Payload> | null = null) {
+  constructor(limits: SignalLimits = {}, initialClient: Signal<Payload> | null = null, identity?: string) {
     this.limits = { ...DEFAULT_SIGNAL_LIMITS, ...limits };
     for (const [k, v] of Object.entries(this.limits)) {
       if (!Number.isInteger(v) || v < 1) throw new RangeError(`limits.${k} must be a positive integer`);
@@ -52,7 +52,7 @@ export class SignalHub {
       client: null,
       state: initialClient ? initialClient.state : 'connecting',
       error: undefined,
-      identity: initialClient?.token.identity,
+      identity: initialClient?.token.identity ?? identity,
     }));
     this.direct = createStore(() => ({ messages: [] as readonly SignalMessage<Payload>[] }));
   }

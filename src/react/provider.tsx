@@ -50,11 +50,12 @@ interface Holder {
 export function SignalProvider(props: SignalProviderProps): ReactNode {
   const { token, client, options, limits, children } = props;
   if (!client && token === undefined) throw new TypeError('SignalProvider needs a `token` (JWT or AccessToken) or a `client`');
-  const [hub] = useState(() => new SignalHub(limits, client ?? null));
+  const sub = client || token === undefined ? undefined : subjectOf(token);
+  const [hub] = useState(() => new SignalHub(limits, client ?? null, sub?.split('/')[0]));
   const holder = useRef<Holder | null>(null);
   const optionsRef = useRef(options);
   optionsRef.current = options;
-  const key = client ? 'client' : subjectOf(token!);
+  const key = client ? 'client' : (sub ?? (typeof token === 'string' ? token : 'token'));
 
   useEffect(() => {
     const h = holder.current;

@@ -1,3 +1,4 @@
+import './realm.js';
 import { beforeAll } from 'vitest';
 
 /**

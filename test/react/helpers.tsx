@@ -1,17 +1,7 @@
-import { TextDecoder as NodeTextDecoder, TextEncoder as NodeTextEncoder } from 'node:util';
+import './realm.js';
 import { WebSocket } from 'ws';
 import React, { Profiler, type ProfilerOnRenderCallback, type ReactNode } from 'react';
 import type { WebSocketConstructor } from '../../src/client/index.js';
-
-// Under vitest's jsdom environment TextEncoder returns Uint8Arrays of another realm, which jose (signing
-// test tokens in src/server/auth.ts) refuses with "must be … Uint8Array. Received an instance of Uint8Array".
-class SameRealmTextEncoder extends NodeTextEncoder {
-  override encode(input?: string): Uint8Array<ArrayBuffer> {
-    return new Uint8Array(super.encode(input));
-  }
-}
-globalThis.TextEncoder = SameRealmTextEncoder as unknown as typeof TextEncoder;
-globalThis.TextDecoder = NodeTextDecoder as unknown as typeof TextDecoder;
 
 /** A real `ws` WebSocket that records what the client sends (counts sockets and join calls per channel). */
 export function recordingWebSocket(): {
