@@ -1,4 +1,7 @@
+import { fileURLToPath } from 'node:url';
 import type { StorybookConfig } from '@storybook/react-vite';
+
+const src = (path: string): string => fileURLToPath(new URL(`../src/${path}`, import.meta.url));
 
 const config: StorybookConfig = {
   stories: ['../stories/**/*.mdx', '../stories/**/*.stories.@(ts|tsx)'],
@@ -8,7 +11,16 @@ const config: StorybookConfig = {
   core: { disableTelemetry: true, disableWhatsNewNotifications: true },
   viteFinal: async (cfg) => {
     // The demos bundle the browser-safe server core (jose via WebCrypto); never `ws` or `node:*`.
+    // Stories import the package by its public names, so their code can be copied as is.
     cfg.resolve ??= {};
+    const alias = [
+      { find: /^react-signal-service$/, replacement: src('index.ts') },
+      { find: /^react-signal-service\/client$/, replacement: src('client/index.ts') },
+    ];
+    const prevAlias = cfg.resolve.alias;
+    cfg.resolve.alias = Array.isArray(prevAlias)
+      ? [...alias, ...prevAlias]
+      : [...alias, ...Object.entries(prevAlias ?? {}).map(([find, replacement]) => ({ find, replacement: String(replacement) }))];
     cfg.build ??= {};
     cfg.build.chunkSizeWarningLimit = 2000;
     // The package's React files start with 'use client' (for RSC frameworks); bundlers drop it, harmlessly.

@@ -15,6 +15,12 @@ if (!existsSync('dist/cli/main.js')) {
   const b = run(process.execPath, ['scripts/build.mjs']);
   if (b.status !== 0) process.exit(b.status ?? 1);
 }
+// Stories, Storybook config and browser tests are type-checked here (the package's typecheck covers src/).
+const tc = run(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'stories/tsconfig.json']);
+if (tc.status !== 0) {
+  console.error('stories/tsconfig.json: type errors');
+  process.exit(tc.status ?? 1);
+}
 if (process.env.SKIP_STORYBOOK_BUILD !== '1' || !existsSync('storybook-static/iframe.html')) {
   const sb = run(process.execPath, ['node_modules/storybook/dist/bin/dispatcher.js', 'build', '-o', 'storybook-static', '--quiet'], {
     ...process.env,

@@ -13,7 +13,8 @@ export interface InPageSocket {
   close(code?: number, reason?: string): void;
   onopen: ((ev: unknown) => void) | null;
   onmessage: ((ev: { data: unknown }) => void) | null;
-  onclose: ((ev: { code: number; reason: string; wasClean: boolean }) => void) | null;
+  /** Also given `wasClean` (as a browser's CloseEvent). */
+  onclose: ((ev: { code: number; reason: string }) => void) | null;
   onerror: ((ev: unknown) => void) | null;
 }
 
@@ -231,7 +232,8 @@ export function createInPageServer(options: InPageServerOptions = {}): InPageSer
     _closed(code: number, reason: string): void {
       if (this._state === CLOSED) return;
       this._state = CLOSED;
-      this.onclose?.({ code, reason, wasClean: code !== ABNORMAL });
+      const ev = { code, reason, wasClean: code !== ABNORMAL };
+      this.onclose?.(ev);
     }
   }
 

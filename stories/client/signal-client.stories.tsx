@@ -1,6 +1,6 @@
 import type { Meta, StoryObj } from '@storybook/react-vite';
 import { useEffect, useState } from 'react';
-import { AccessToken, Signal, type ConnectionState } from '../../src/client/index.js';
+import { AccessToken, Signal, type ConnectionState } from 'react-signal-service/client';
 import { useDemoServer } from '../support/demo-server.js';
 
 interface Line {

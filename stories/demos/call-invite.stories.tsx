@@ -1,7 +1,7 @@
 import type { Meta, StoryObj } from '@storybook/react-vite';
 import { useEffect, useRef, useState } from 'react';
-import type { SignalMessage } from '../../src/client/index.js';
-import { useDirectMessages } from '../../src/react/index.js';
+import type { SignalMessage } from 'react-signal-service/client';
+import { useDirectMessages } from 'react-signal-service';
 import { DemoFrame, deviceOf, identityOf, nameOf, UserPane } from '../support/user-pane.js';
 
 /** The call signals, all plain direct messages. */

@@ -1,7 +1,6 @@
 import type { Meta, StoryObj } from '@storybook/react-vite';
 import { useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
-import { PresenceList, TypingIndicator } from '../../src/components/index.js';
-import { useChannel, useMyState, useTyping } from '../../src/react/index.js';
+import { PresenceList, TypingIndicator, useChannel, useMyState, useTyping } from 'react-signal-service';
 import { Avatar, DemoFrame, identityOf, nameOf, UserPane, USERS } from '../support/user-pane.js';
 
 interface ChatMessage {

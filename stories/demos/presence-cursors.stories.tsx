@@ -1,7 +1,6 @@
 import type { Meta, StoryObj } from '@storybook/react-vite';
 import { useEffect, useRef, type PointerEvent as ReactPointerEvent } from 'react';
-import { PresenceList } from '../../src/components/index.js';
-import { useMyState, useParticipants, type ParticipantView } from '../../src/react/index.js';
+import { PresenceList, useMyState, useParticipants, type ParticipantView } from 'react-signal-service';
 import { Avatar, DemoFrame, nameOf, UserPane, USERS } from '../support/user-pane.js';
 
 /** What each user shares in the channel: who they are and where their cursor is (fractions of the board). */

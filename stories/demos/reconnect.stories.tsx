@@ -1,7 +1,6 @@
 import type { Meta, StoryObj } from '@storybook/react-vite';
 import { useEffect, useRef, useState } from 'react';
-import { PresenceList } from '../../src/components/index.js';
-import { useConnectionState, useMyState, useParticipants } from '../../src/react/index.js';
+import { PresenceList, useConnectionState, useMyState, useParticipants } from 'react-signal-service';
 import { useDemoServer } from '../support/demo-server.js';
 import { Avatar, DemoFrame, identityOf, nameOf, UserPane, USERS } from '../support/user-pane.js';
 

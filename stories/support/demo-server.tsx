@@ -1,6 +1,6 @@
 import { createContext, useContext, type ReactNode } from 'react';
 import type { Decorator } from '@storybook/react-vite';
-import type { WebSocketConstructor, WebSocketLike } from '../../src/client/index.js';
+import type { WebSocketConstructor, WebSocketLike } from 'react-signal-service/client';
 import { createInPageServer, type InPageServer } from '../../src/server/browser.js';
 
 /** Where demos connect. */
@@ -33,7 +33,7 @@ const realDemos = new Map<string, DemoServer>();
 function inPageServer(): DemoServer {
   if (inPageDemo) return inPageDemo;
   const srv = (inPage = createInPageServer({ secret: DEMO_SECRET, latency: 4 }));
-  inPageDemo = {
+  const demo: DemoServer = {
     mode: 'in-page',
     label: 'in-page server',
     url: srv.url,
@@ -42,7 +42,8 @@ function inPageServer(): DemoServer {
     drop: (identity) => void srv.drop(identity),
     setOnline: (identity, online) => srv.setOnline(identity, online),
   };
-  return inPageDemo;
+  inPageDemo = demo;
+  return demo;
 }
 
 /** The in-page server of this page (for tests and the docs). */
@@ -65,7 +66,7 @@ function identityOf(url: string): string {
 
 /** The page's WebSocket, with a registry so a demo can cut one user's sockets or keep them offline. */
 function trackingWebSocket(): Pick<DemoServer, 'WebSocket' | 'drop' | 'setOnline'> {
-  const sockets = new Map<WebSocketLike, string>();
+  const sockets = new Map<WebSocket, string>();
   const offline = new Set<string>();
   const Base = globalThis.WebSocket;
   class Offline implements WebSocketLike {
@@ -100,7 +101,7 @@ function trackingWebSocket(): Pick<DemoServer, 'WebSocket' | 'drop' | 'setOnline
       const onclose = ws.onclose;
       ws.onclose = null;
       ws.close(4000, 'dropped by the demo');
-      onclose?.({ code: 1006, reason: 'dropped by the demo' });
+      onclose?.call(ws, new CloseEvent('close', { code: 1006, reason: 'dropped by the demo' }));
     }
   };
   return {

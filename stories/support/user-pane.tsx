@@ -1,5 +1,5 @@
 import { useEffect, useState, type CSSProperties, type ReactNode } from 'react';
-import { SignalProvider, useConnectionState } from '../../src/react/index.js';
+import { SignalProvider, useConnectionState } from 'react-signal-service';
 import { useDemoServer } from './demo-server.js';
 
 /** The demo cast: a display name and a color per identity. */
