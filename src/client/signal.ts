@@ -264,8 +264,16 @@ export class Signal<M extends object = Payload> extends Emitter<SignalEvents<M>>
     p.then(
       (t) => {
         this.fetchingToken = false;
-        if (typeof t === 'string') this._token.update(t);
-        else if (t !== this._token) this.setToken(t);
+        try {
+          if (typeof t === 'string') this._token.update(t);
+          else if (t instanceof AccessToken) {
+            if (t !== this._token) this.setToken(t);
+          } else throw new TypeError('getToken must resolve to a JWT string or an AccessToken');
+        } catch (e) {
+          this.emit('error', new SignalError(CLIENT_ERROR.TOKEN, `getToken returned a bad token: ${(e as Error).message}`));
+          if (thenConnect && this._state !== 'closed') this.scheduleReconnect();
+          return;
+        }
         if (thenConnect && !this.ws && this._state !== 'closed') {
           if (this._token.isExpired()) {
             this.emit('error', new SignalError(CLIENT_ERROR.TOKEN, 'getToken returned an expired token'));

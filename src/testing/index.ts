@@ -66,3 +66,4 @@ export async function startTestServer(
 
 export { signAccessToken } from '../server/auth.js';
 export { MemoryBroker } from '../server/broker.js';
+export { FakeWebSocket, fakeWebSocket } from './fake-websocket.js';
