@@ -1,5 +1,5 @@
 // Fan-out over Redis vs one process, and SIGKILL -> leave time. Prints one JSON line.
-//   node bench/redis-bench.mjs [--members 500] [--messages 100]
+//   node bench/redis-bench.mjs [--members 500] [--messages 400]
 // Needs redis-server on PATH and dist/ (built when missing). Starts a private redis-server on a free
 // loopback port and real server processes through the CLI; kills only what it started.
 import { spawn, execFileSync } from 'node:child_process';
@@ -11,7 +11,7 @@ import { startRedisServer } from '../scripts/redis-test-server.mjs';
 
 const { values } = parseArgs({ options: { members: { type: 'string' }, messages: { type: 'string' } } });
 const MEMBERS = Number(values.members ?? 500);
-const MESSAGES = Number(values.messages ?? 100);
+const MESSAGES = Number(values.messages ?? 400);
 const PUBLISHERS = 5;
 const SECRET = 'redis-bench-secret';
 
@@ -25,11 +25,13 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 function serve(redisUrl) {
   const args = ['bin/react-signal-service.js', 'serve', '--port', '0', '--secret', SECRET];
   if (redisUrl) args.push('--redis', redisUrl);
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'ignore'] });
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   started.push(child);
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
   return new Promise((resolve, reject) => {
     const t = setTimeout(() => reject(new Error('server did not start')), 15_000);
-    child.once('exit', (c) => reject(new Error(`server exited ${c}`)));
+    child.once('exit', (c) => reject(new Error(`server exited ${c}: ${stderr.trim()}`)));
     createInterface({ input: child.stdout }).on('line', (line) => {
       const m = /listening on (http:\/\/\S+)/.exec(line);
       if (m) {
