@@ -125,8 +125,8 @@ describe('Bit6 SDK wire compatibility', () => {
     expect(await a.next()).toStrictEqual(note('signal.join', { id: 'room', from: cAddr }));
     expect(await b.next()).toStrictEqual(note('signal.join', { id: 'room', from: cAddr }));
 
-    // A channel message reaches every member but its sender.
-    c.notify('signal.publish', { id: 'room', text: 'hello all' });
+    // A channel message reaches every member but its sender; a forged `from` is replaced.
+    c.notify('signal.publish', { id: 'room', text: 'hello all', from: aAddr });
     expect(await a.next()).toStrictEqual(note('signal.publish', { id: 'room', text: 'hello all', from: cAddr }));
     expect(await b.next()).toStrictEqual(note('signal.publish', { id: 'room', text: 'hello all', from: cAddr }));
 
