@@ -37,7 +37,10 @@ type Control = { t: 'lost'; ch: string; a: string[] } | { t: 'sync'; ch: string 
  *   subscribes while it has a local member of that channel.
  * - pub/sub channel `sig:id:<identity>`: direct messages to `identity`, `identity/device` or
  *   `identity/device/route`; a node subscribes while that identity has a connection on it.
- *   Each payload is `<nodeId> <JSON>` so a node ignores its own messages.
+ *   Each payload is `<nodeId> <JSON>` so a node ignores its own messages. The JSON is a `BrokerMessage`
+ *   (`t`: `pub` | `join` | `leave` | `dm`, carrying the encoded frame, so a node writes it to its sockets as is),
+ *   or a broker control on `sig:ch:<channel>`: `{"t":"lost","ch","a":[addresses]}` (members of a dead node were
+ *   removed) and `{"t":"sync","ch"}` (re-read this roster: a node rewrote it after an outage).
  * - hash `sig:roster:<channel>`: presence roster, field = member address `identity/device/route`,
  *   value = JSON `{"node": nodeId, "state"?: lastState}`.
  * - string `sig:node:<nodeId>`: the node's heartbeat, refreshed every `heartbeatMs` (default TTL/3) with an
@@ -53,6 +56,11 @@ type Control = { t: 'lost'; ch: string; a: string[] } | { t: 'sync'; ch: string 
  * ephemeral) and roster changes are remembered; ioredis reconnects with capped backoff, then the node
  * refreshes its heartbeat, resubscribes, rewrites its own roster entries, asks the other nodes to re-read the
  * rosters it touched, and reconciles its own view (no ghost, no lost member).
+ *
+ * @example
+ * ```ts
+ * createSignalServer({ secret, broker: new RedisBroker({ url: 'redis://127.0.0.1:6379' }) });
+ * ```
  */
 export class RedisBroker implements Broker {
   constructor(readonly options: RedisBrokerOptions) {
