@@ -147,6 +147,28 @@ describe('RedisBroker: several servers in one process, real Redis, real clients'
     }
   });
 
+  it('accepts an existing ioredis client (duplicated, never closed) and a custom prefix', async () => {
+    const mine = new Redis(redis.url);
+    try {
+      const mk = (): Promise<TestServer> => startTestServer({ secret: SECRET, broker: new RedisBroker({ redis: mine, prefix: 'custom:' }) });
+      const [a, b] = [await mk(), await mk()];
+      servers.push(a, b);
+      const x = await raw(a, 'x', 'd');
+      const y = await raw(b, 'y', 'd');
+      await x.join('p');
+      await y.join('p');
+      await waitFor(() => seenMembers(x, 'p').length === 1, 5000, 'join across');
+      expect(await mine.hkeys('custom:roster:p')).toHaveLength(2);
+      expect(await mine.exists('sig:roster:p')).toBe(0);
+      await Promise.all([a.close(), b.close()]);
+      servers = servers.filter((s) => s !== a && s !== b);
+      expect(mine.status).toBe('ready');
+      expect(await mine.exists('custom:roster:p')).toBe(0);
+    } finally {
+      mine.disconnect();
+    }
+  });
+
   it('subscribes a Redis channel only while a local member needs it', async () => {
     const [a] = await nodes(1);
     const r = new Redis(redis.url);
