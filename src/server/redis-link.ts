@@ -6,6 +6,8 @@ import type { RedisBrokerOptions } from './redis-broker.js';
 /** What travels on a Redis channel besides {@link BrokerMessage}s (handled inside the broker). */
 type Control = { t: 'lost'; ch: string; a: string[] } | { t: 'sync'; ch: string };
 
+const SWEEP_BATCH = 64;
+
 /** One node's link to Redis: two connections (commands + subscriber), heartbeat and roster sweep. */
 export class RedisLink implements BrokerLink {
   private readonly pub: Redis;
@@ -24,6 +26,7 @@ export class RedisLink implements BrokerLink {
   private readonly stale = new Map<string, Set<string>>();
   private readonly timers: NodeJS.Timeout[] = [];
   private synced = false;
+  private sweeping = false;
   private syncing: Promise<void> | null = null;
   private closed = false;
   private readonly onError: (err: Error) => void;
@@ -218,16 +221,20 @@ export class RedisLink implements BrokerLink {
   }
 
   private async sweep(): Promise<void> {
-    if (!this.up) return;
+    if (!this.up || this.sweeping) return;
     if (!this.synced) return void this.sync();
-    const pre = channelTopic('');
-    const channels = [...this.topics].filter((t) => t.startsWith(pre)).map((t) => t.slice(pre.length));
-    for (const channel of channels) {
-      try {
-        await this.liveRoster(channel);
-      } catch {
-        return;
+    this.sweeping = true;
+    try {
+      const pre = channelTopic('');
+      const channels = [...this.topics].filter((t) => t.startsWith(pre)).map((t) => t.slice(pre.length));
+      // Batches of concurrent reads: one round trip per batch, not per channel.
+      for (let i = 0; i < channels.length && this.up; i += SWEEP_BATCH) {
+        await Promise.all(channels.slice(i, i + SWEEP_BATCH).map((c) => this.liveRoster(c)));
       }
+    } catch {
+      // Redis dropped: the next sweep (after sync) tries again.
+    } finally {
+      this.sweeping = false;
     }
   }
 
