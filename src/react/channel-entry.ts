@@ -12,7 +12,9 @@ import type { ChannelStatus, Payload, SignalMessage } from '../client/types.js';
 export interface ParticipantView<S = unknown, M extends object = Payload> {
   /** Endpoint address `identity/device/route`. */
   readonly id: string;
+  /** The user (first part of the address). */
   readonly identity: string;
+  /** The device (second part of the address). */
   readonly device: string;
   /** Last state received; `undefined` when none. */
   readonly state: S | undefined;
@@ -22,6 +24,7 @@ export interface ParticipantView<S = unknown, M extends object = Payload> {
 
 /** What the per-channel zustand store holds. */
 export interface ChannelSnapshot<M extends object = Payload, S = unknown> {
+  /** The channel name. */
   readonly name: string;
   /** Join status; `joining` until the provider's client exists and the server accepted the join. */
   readonly status: ChannelStatus;
@@ -55,6 +58,7 @@ type Listener = (msg: SignalMessage<Payload>, p: Participant<unknown, Payload> |
  * the typing bookkeeping. No React in here.
  */
 export class ChannelEntry {
+  /** The channel's zustand vanilla store. */
   readonly store: StoreApi<ChannelSnapshot<Payload, unknown>>;
   private refs = 0;
   private presenceRefs = 0;

@@ -36,8 +36,11 @@ export interface ConnectionSnapshot {
  * hub; the hub binds to a client when the provider's effect has created it.
  */
 export class SignalHub {
+  /** Connection state, client and last error. */
   readonly connection: StoreApi<ConnectionSnapshot>;
+  /** The last direct messages (bounded by `limits.directMessages`). */
   readonly direct: StoreApi<{ readonly messages: readonly SignalMessage<Payload>[] }>;
+  /** Buffer sizes in force. */
   readonly limits: Required<SignalLimits>;
   private readonly entries = new Map<string, ChannelEntry>();
   private client: Signal<Payload> | null = null;
@@ -116,5 +119,10 @@ export class SignalHub {
   /** Record a failure that happened before any client existed (e.g. a malformed token). */
   fail(error: SignalError): void {
     this.connection.setState({ error, state: 'closed' });
+  }
+
+  /** Record an error without changing the connection state (e.g. a malformed replacement token). */
+  report(error: SignalError): void {
+    this.connection.setState({ error });
   }
 }

@@ -21,6 +21,5 @@ export {
   type UseTypingOptions,
   type UseTyping,
 } from './hooks.js';
-export { useStoreSelector } from './use-store.js';
-export { SignalHub, DEFAULT_SIGNAL_LIMITS, type SignalLimits, type ConnectionSnapshot } from './hub.js';
-export { TYPING_KEY, type ParticipantView, type ChannelSnapshot } from './channel-entry.js';
+export { DEFAULT_SIGNAL_LIMITS, type SignalLimits } from './hub.js';
+export { TYPING_KEY, type ParticipantView } from './channel-entry.js';

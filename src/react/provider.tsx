@@ -98,7 +98,7 @@ export function SignalProvider(props: SignalProviderProps): ReactNode {
         cur.ownToken = false;
       }
     } catch (e) {
-      hub.fail(new SignalError('SIGNAL_ERR_TOKEN', (e as Error).message));
+      hub.report(new SignalError('SIGNAL_ERR_TOKEN', (e as Error).message)); // the current token stays in use
     }
   }, [hub, token]);
 
