@@ -162,6 +162,7 @@ try {
       fanoutRedisRatio: +(two.deliveriesPerSec / one.deliveriesPerSec).toFixed(2),
       fanoutSingleP99Ms: one.p99Ms,
       fanoutRedisP99Ms: two.p99Ms,
+      fanoutRedisP99Ratio: +(two.p99Ms / one.p99Ms).toFixed(2),
       sigkillToLeaveMs: killMs,
       ttlMs: 10_000,
     }),
