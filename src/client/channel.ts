@@ -142,12 +142,10 @@ export class Channel<M extends object = Payload, S = unknown> extends Emitter<Ch
 
   /** @internal A state from `from` (a publish with `state`, or the server's replay). */
   _onState(from: string, state: S): void {
-    let p = this.participants.get(from);
-    if (!p) {
-      if (!this.presence) return;
-      this._onJoin(from);
-      p = this.participants.get(from)!;
-    }
+    // Only members announced by join/join_back have a state here: the server replays states right
+    // after join_back, and a non-presence member's state would make a participant that never leaves.
+    const p = this.participants.get(from);
+    if (!p) return;
     this.stale?.delete(from);
     if (p._setState(state)) this.emit('participant', p, 0);
   }

@@ -48,7 +48,8 @@ export class Participant<S = unknown, M extends object = Payload> extends Emitte
   /** @internal */
   _setState(state: S | undefined): boolean {
     const prev = this._state;
-    if (prev === state) return false;
+    // The same state twice (the server's replay plus an old SDK's peer-to-peer copy) is no change.
+    if (prev === state || (prev !== undefined && state !== undefined && sameJson(prev, state))) return false;
     this._state = state;
     this.emit('state', state, prev);
     return true;
@@ -90,5 +91,13 @@ export class LocalParticipant<S = unknown> extends Emitter<{ state: [state: S | 
     this._state = state;
     this.publishState(state);
     this.emit('state', state, prev);
+  }
+}
+
+function sameJson(a: unknown, b: unknown): boolean {
+  try {
+    return JSON.stringify(a) === JSON.stringify(b);
+  } catch {
+    return false;
   }
 }

@@ -5,6 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../../src/testing/index.js';
+import { waitFor } from '../helpers/wait.js';
 import { addressOf, RawPool, type RawClient } from './raw-client.js';
 
 let srv: TestServer;
@@ -203,5 +204,50 @@ describe('Bit6 SDK wire compatibility', () => {
     const f = await b.next();
     expect(f).toStrictEqual(note('signal.send', { to: 'bob', text: 'plain', from: expect.stringMatching(addressOf('alice/web')) }));
     expect(await b.drain()).toEqual([]);
+  });
+
+  it('an SDK client and our Signal client share a channel', async () => {
+    const sdk = await connect('old', 'sdk');
+    const oldAddr = await addressFor(sdk, 'old/sdk');
+    sdk.notify('signal.join', { id: 'mix', presence: true });
+    sdk.notify('signal.publish', { id: 'mix', state: { v: 'old' } });
+    await sdk.drain(100);
+    const sig = await srv.connect('new', 'web');
+    const ch = sig.join<{ text: string }, { v: string }>('mix', { presence: true });
+    await ch.ready;
+    const me = ch.me.id!;
+    // The SDK sees a join; our join request and its reply never reach it.
+    expect(await sdk.next()).toStrictEqual(note('signal.join', { id: 'mix', from: me }));
+    await waitFor(() => ch.participants.get(oldAddr)?.state);
+    expect(ch.participants.get(oldAddr)!.state).toEqual({ v: 'old' });
+    // The SDK sends its state peer to peer too (the duplicate is harmless).
+    sdk.notify('signal.send', { to: me, id: 'mix', state: { v: 'old' } });
+    ch.me.updateState({ v: 'new' });
+    expect(await sdk.next()).toStrictEqual(note('signal.publish', { id: 'mix', state: { v: 'new' }, from: me }));
+    const msgs: unknown[] = [];
+    ch.participants.get(oldAddr)!.on('message', (m) => msgs.push(m));
+    sdk.notify('signal.publish', { id: 'mix', text: 'from the sdk' });
+    await waitFor(() => msgs.length === 1);
+    expect(msgs[0]).toEqual({ id: 'mix', text: 'from the sdk', from: oldAddr });
+    ch.publish({ text: 'from us' });
+    expect(await sdk.next()).toStrictEqual(note('signal.publish', { id: 'mix', text: 'from us', from: me }));
+    sig.send({ to: oldAddr, text: 'dm' });
+    expect(await sdk.next()).toStrictEqual(note('signal.send', { to: oldAddr, text: 'dm', from: me }));
+    ch.leave();
+    expect(await sdk.next()).toStrictEqual(note('signal.leave', { id: 'mix', from: me }));
+    expect(await sdk.drain()).toEqual([]);
+    assertAllNotifications(sdk);
+  });
+
+  it('two tabs of one device: a publish reaches the other tab, never the sender', async () => {
+    const t1 = await connect('alice', 'web');
+    const t2 = await connect('alice', 'web');
+    const t1Addr = await addressFor(t1, 'alice/web');
+    t2.send({ jsonrpc: '2.0', method: 'signal.join', params: { id: 'tabs' }, id: 1 });
+    expect(await t2.next()).toMatchObject({ id: 1, result: { id: 'tabs' } });
+    t1.notify('signal.join', { id: 'tabs' });
+    t1.notify('signal.publish', { id: 'tabs', text: 'sync' });
+    expect(await t2.next()).toStrictEqual(note('signal.publish', { id: 'tabs', text: 'sync', from: t1Addr }));
+    expect(await t1.drain()).toEqual([]);
   });
 });

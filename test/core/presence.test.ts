@@ -103,6 +103,45 @@ describe('presence', () => {
     expect(atA[0]).toEqual([{ id: 'room', text: 'y', from: expect.stringMatching(addressOf('bob/web')) }, undefined]);
   });
 
+  it('a state from a member without presence makes no participant (it would never leave)', async () => {
+    srv = await startTestServer();
+    const alice = await srv.connect('alice', 'web');
+    const ca = alice.join('room', { presence: true });
+    await ca.ready;
+    const evs = track(ca);
+    const raw = await pool.connect(srv.url, await srv.token('lurker', 'x'));
+    raw.send({ jsonrpc: '2.0', method: 'signal.join', params: { id: 'room' }, id: 1 });
+    await raw.next();
+    raw.notify('signal.publish', { id: 'room', state: { hidden: true } });
+    raw.notify('signal.send', { to: ca.me.id, id: 'room', state: { p2p: true } });
+    raw.notify('signal.publish', { id: 'room', text: 'visible' });
+    const msgs: unknown[] = [];
+    ca.on('message', (m, p) => msgs.push([m.text, p]));
+    await waitFor(() => msgs.length === 1);
+    expect(msgs).toEqual([['visible', undefined]]);
+    expect(ca.participants.size).toBe(0);
+    expect(evs).toEqual([]);
+  });
+
+  it('the same state twice (server replay + an old SDK peer-to-peer copy) fires no second update', async () => {
+    srv = await startTestServer();
+    const raw = await pool.connect(srv.url, await srv.token('old', 'sdk'));
+    raw.send({ jsonrpc: '2.0', method: 'signal.join', params: { id: 'room', presence: true }, id: 1 });
+    await raw.next();
+    raw.notify('signal.publish', { id: 'room', state: { v: 1 } });
+    const alice = await srv.connect('alice', 'web');
+    const ca = alice.join('room', { presence: true });
+    const evs = track(ca);
+    await ca.ready;
+    const join = await raw.next();
+    expect(join).toMatchObject({ method: 'signal.join', params: { id: 'room', from: ca.me.id } });
+    raw.notify('signal.send', { to: ca.me.id, id: 'room', state: { v: 1 } });
+    raw.notify('signal.send', { to: ca.me.id, id: 'room', state: { v: 2 } });
+    await waitFor(() => evs.length === 3);
+    expect(evs).toEqual([['old', 1], ['old', 0], ['old', 0]]);
+    expect([...ca.participants.values()][0]!.state).toEqual({ v: 2 });
+  });
+
   it('state replay: a late joiner sees every member state at once, replaced whole, last writer wins', async () => {
     srv = await startTestServer();
     const users = await Promise.all(['u1', 'u2', 'u3'].map((u) => srv.connect(u, 'd')));
