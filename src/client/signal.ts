@@ -521,5 +521,6 @@ function detach(ws: WebSocketLike): void {
   ws.onopen = null;
   ws.onmessage = null;
   ws.onclose = null;
-  ws.onerror = null;
+  // Keep a no-op: Node's `ws` emits 'error' when closed while still connecting, and throws if nobody listens.
+  ws.onerror = () => {};
 }

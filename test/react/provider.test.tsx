@@ -64,6 +64,28 @@ describe('SignalProvider', () => {
     expect(rec.joins('lobby')).toBe(1);
   });
 
+  it('unmounting closes the connection, even one still opening', async () => {
+    srv = await startTestServer();
+    const token = await srv.token('alice', 'web');
+    const a = render(
+      <SignalProvider token={token} options={{ WebSocket: NodeWebSocket }}>
+        <Status name="room" />
+      </SignalProvider>,
+    );
+    await waitFor(() => screen.getByTestId('status-room').textContent === 'open:joined', 5000, 'open');
+    a.unmount();
+    await waitFor(() => srv!.server.stats().connections === 0, 3000, 'closed on unmount');
+    // mount and unmount at once: the socket is closed while it is still connecting
+    const b = render(
+      <SignalProvider token={token} options={{ WebSocket: NodeWebSocket }}>
+        <Status name="room" />
+      </SignalProvider>,
+    );
+    b.unmount();
+    await sleep(200);
+    expect(srv.server.stats().connections).toBe(0);
+  });
+
   it('useSignal outside a provider throws a message naming the fix', () => {
     function Bad() {
       useSignal();
