@@ -30,10 +30,11 @@ describe('re-render guarantees (real server)', () => {
     srv = await startTestServer();
     const r = await measureTypingBurst(srv, 50);
     expect(r.shown).toBe('alice is typing…');
-    expect(r.framesSent).toBe(1);
+    expect(r.framesSent).toBeGreaterThanOrEqual(1);
+    expect(r.framesSent).toBeLessThanOrEqual(r.framesAllowed); // 1 unless the box stalled the burst past 1 s
     expect(r.indicatorRenders).toBeGreaterThanOrEqual(1);
     expect(r.indicatorRenders).toBeLessThanOrEqual(2);
-  });
+  }, 30_000);
 
   it('a direct message re-renders no channel component; a channel message re-renders no presence component', async () => {
     srv = await startTestServer();

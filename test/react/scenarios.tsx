@@ -110,14 +110,21 @@ export interface TypingBurstResult {
   indicatorRenders: number;
   /** Typing frames the sender put on the wire for the burst. */
   framesSent: number;
+  /** Most frames the throttle allows for a burst this long (1 + one per full interval). */
+  framesAllowed: number;
+  /** How long the burst took (ms). */
+  burstMs: number;
   shown: string;
 }
+
+/** Typing settings of the burst: shown for 2 s after a frame, at most one frame per second. */
+const TYPING = { timeout: 2000, interval: 1000 };
 
 /** 50 notifyTyping() calls on one side: how often the other side's TypingIndicator re-renders. */
 export async function measureTypingBurst(srv: TestServer, calls = 50): Promise<TypingBurstResult> {
   let notify: (() => void) | null = null;
   function Typist(): ReactNode {
-    const { notifyTyping } = useTyping('chat', { timeout: 1000 });
+    const { notifyTyping } = useTyping('chat', TYPING);
     useEffect(() => {
       notify = notifyTyping;
     }, [notifyTyping]);
@@ -148,16 +155,18 @@ export async function measureTypingBurst(srv: TestServer, calls = 50): Promise<T
     await settle(300); // alice's join reply must be in before she may type
     renders = 0;
     const before = rec.sent('"$typing"');
+    const t0 = Date.now();
     for (let i = 0; i < calls; i++) {
       act(() => notify!());
       await sleep(2); // keys ~2 ms apart: a fast typist
     }
+    const burstMs = Date.now() - t0;
     const frames = rec.sent('"$typing"') - before;
     await waitFor(() => document.querySelector('.rss-typing')?.textContent === 'alice is typing…', 5000, 'typing shown');
     const shown = document.querySelector('.rss-typing')!.textContent ?? '';
-    await waitFor(() => document.querySelector('.rss-typing')?.textContent === '', 5000, 'typing expired');
+    await waitFor(() => document.querySelector('.rss-typing')?.textContent === '', 8000, 'typing expired');
     await settle();
-    return { indicatorRenders: renders, framesSent: frames, shown };
+    return { indicatorRenders: renders, framesSent: frames, framesAllowed: 1 + Math.floor(burstMs / TYPING.interval), burstMs, shown };
   } finally {
     view.unmount();
   }
