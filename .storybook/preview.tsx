@@ -26,7 +26,7 @@ const preview: Preview = {
   parameters: {
     layout: 'fullscreen',
     controls: { expanded: true, matchers: { color: /(background|color)$/i } },
-    options: { storySort: { order: ['Introduction', 'Demos', 'Components', 'Hooks'] } },
+    options: { storySort: { order: ['Introduction', 'Demos', 'Components', 'Hooks', 'Client'] } },
   },
 };
 

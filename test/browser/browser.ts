@@ -18,9 +18,10 @@ const FLAGS = [
 
 export interface Browser {
   context: BrowserContext;
-  /** Errors thrown in pages or logged with console.error, per page. */
+  /** Errors thrown in pages, logged with console.error, or HTTP errors, per page. */
   errors: Map<Page, string[]>;
-  open(path: string): Promise<Page>;
+  /** Open `url` in a new page (closing the earlier ones). */
+  open(url: string): Promise<Page>;
   close(): Promise<void>;
 }
 
@@ -53,7 +54,9 @@ export async function launch(): Promise<Browser> {
     context,
     errors,
     async open(url) {
-      const page = context.pages().find((p) => p.url() === 'about:blank') ?? (await context.newPage());
+      // One story at a time: close the pages of earlier stories (their users disconnect).
+      const page = await context.newPage();
+      for (const p of context.pages()) if (p !== page) await p.close().catch(() => {});
       await page.goto(url, { waitUntil: 'load', timeout: 30_000 });
       return page;
     },

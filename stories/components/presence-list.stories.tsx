@@ -1,0 +1,68 @@
+import type { Meta, StoryObj } from '@storybook/react-vite';
+import { PresenceList } from 'react-signal-service';
+import { Bots, channelFor, Stage } from '../support/stage.js';
+import { Avatar, UserPane } from '../support/user-pane.js';
+
+const CAST = ['alice', 'bob', 'carol', 'erin', 'frank', 'grace'];
+
+type Args = React.ComponentProps<typeof PresenceList> & {
+  /** How many other users are in the channel (story control). */
+  others: number;
+};
+
+const meta = {
+  title: 'Components/PresenceList',
+  component: PresenceList,
+  parameters: {
+    docs: {
+      description: {
+        component:
+          'Who is in a channel: a `role="list"` of participants, me first and marked “(you)”, names from each participant\'s ' +
+          '`state.name` (else the identity), `max` with a “+N” entry, `renderItem` for custom rows. The list re-renders on ' +
+          'membership changes only; each row re-renders on its own participant\'s state. Class names: `rss-presence`, ' +
+          '`rss-presence__item`, `rss-presence__more`.',
+      },
+    },
+  },
+  args: { channel: 'room', others: 3, showMe: true },
+  argTypes: {
+    others: { control: { type: 'range', min: 0, max: 6, step: 1 }, description: 'Other users in the channel (story only)' },
+    max: { control: { type: 'number', min: 0, max: 10 } },
+    channel: { control: false },
+    renderItem: { control: false },
+    getName: { control: false },
+  },
+  render: ({ others, ...props }, ctx) => {
+    const channel = channelFor(ctx.id);
+    return (
+      <Stage title="PresenceList" lede={<>Dave's view of a channel with {others} other user{others === 1 ? '' : 's'}.</>}>
+        <Bots channel={channel} bots={CAST.slice(0, others).map((identity) => ({ identity }))} />
+        <div className="demo-panes" data-count="2">
+          <UserPane identity="dave" device="web">
+            <PresenceList {...props} channel={channel} />
+          </UserPane>
+        </div>
+      </Stage>
+    );
+  },
+} satisfies Meta<Args>;
+export default meta;
+type Story = StoryObj<typeof meta>;
+
+export const Default: Story = {};
+/** `max` caps the entries (me included) and adds “+N”. */
+export const WithMax: Story = { args: { others: 6, max: 4 } };
+/** `renderItem` renders each row's content; the `li` and its class stay. */
+export const CustomRows: Story = {
+  args: {
+    others: 4,
+    renderItem: (item) => (
+      <span className="presence-chip">
+        <Avatar identity={item.identity} small />
+        {item.name}
+        {item.isMe ? <span className="rss-presence__me">(you)</span> : null}
+      </span>
+    ),
+  },
+};
+export const WithoutMe: Story = { args: { showMe: false } };
