@@ -113,6 +113,27 @@ describe('RedisBroker across real server processes (CLI --redis)', () => {
     expect(seenMembers(m1, 'room')).toEqual([m2.address, m3.address].sort());
   });
 
+  it('the Signal client across processes: participants, state, channel messages, leave', async () => {
+    const [a, b] = await servers(2);
+    const alice = await sig(a!, 'alice', 'web');
+    const bob = await sig(b!, 'bob', 'phone');
+    const ca = alice.join('sig-room', { presence: true });
+    await ca.ready;
+    ca.me.updateState({ name: 'Alice' });
+    const cb = bob.join('sig-room', { presence: true });
+    await cb.ready;
+    await waitFor(() => [...cb.participants.values()][0]?.state, 5000, 'alice state at bob');
+    expect([...cb.participants.values()].map((p) => [p.identity, p.state])).toEqual([['alice', { name: 'Alice' }]]);
+    await waitFor(() => ca.participants.size === 1, 5000, 'bob at alice');
+    const msgs: unknown[] = [];
+    ca.on('message', (m) => msgs.push(m));
+    cb.publish({ text: 'over redis' });
+    await waitFor(() => msgs.length === 1, 5000, 'channel message');
+    expect(msgs[0]).toMatchObject({ id: 'sig-room', text: 'over redis', from: expect.stringMatching(/^bob\/phone\//) });
+    cb.leave();
+    await waitFor(() => ca.participants.size === 0, 5000, 'bob left');
+  });
+
   it('SIGKILL of a process: its members leave everyone\'s presence within the TTL', async () => {
     const [a, b, c] = await servers(3);
     const stayA = await raw(a!, 'stay-a');
