@@ -1,9 +1,17 @@
 import type { Meta, StoryObj } from '@storybook/react-vite';
-import { PresenceList } from 'react-signal-service';
+import { useEffect } from 'react';
+import { PresenceList, useMyState } from 'react-signal-service';
 import { Bots, channelFor, Stage } from '../support/stage.js';
 import { Avatar, UserPane } from '../support/user-pane.js';
 
 const CAST = ['alice', 'bob', 'carol', 'erin', 'frank', 'grace'];
+
+/** Dave shares his display name, as the others do. */
+function MyName({ channel }: { channel: string }) {
+  const [, setMe] = useMyState(channel);
+  useEffect(() => setMe({ name: 'Dave' }), [setMe]);
+  return null;
+}
 
 type Args = React.ComponentProps<typeof PresenceList> & {
   /** How many other users are in the channel (story control). */
@@ -39,6 +47,7 @@ const meta = {
         <Bots channel={channel} bots={CAST.slice(0, others).map((identity) => ({ identity }))} />
         <div className="demo-panes" data-count="2">
           <UserPane identity="dave" device="web">
+            <MyName channel={channel} />
             <PresenceList {...props} channel={channel} />
           </UserPane>
         </div>

@@ -34,7 +34,7 @@ const meta = {
   render: ({ typists, ...props }, ctx) => {
     const channel = channelFor(ctx.id);
     return (
-      <Stage title="TypingIndicator" lede={<>Dave's view of a channel where {typists} other user{typists === 1 ? '' : 's'} type.</>}>
+      <Stage title="TypingIndicator" lede={<>Dave's view of a channel where {typists === 1 ? '1 other user types' : `${typists} other users type`}.</>}>
         <Bots channel={channel} bots={CAST.slice(0, typists).map((identity) => ({ identity, typing: true }))} />
         <div className="demo-panes" data-count="2">
           <UserPane identity="dave" device="web">

@@ -229,7 +229,7 @@ const meta = {
   component: CallInviteDemo,
   tags: ['!autodocs'],
   args: { endpoints: ['alice/laptop', 'alice/phone', 'bob/laptop', 'bob/phone'] },
-  argTypes: { endpoints: { control: 'object' } },
+  argTypes: { endpoints: { control: 'object', description: "The panes, as 'identity/device' (2 to 4); two devices of one user both ring" } },
 } satisfies Meta<typeof CallInviteDemo>;
 export default meta;
 

@@ -136,8 +136,8 @@ const meta = {
   tags: ['!autodocs'],
   args: { users: ['alice', 'bob', 'carol'], channel: CHANNEL },
   argTypes: {
-    users: { control: 'check', options: Object.keys(USERS).slice(0, 4) },
-    channel: { control: 'text' },
+    users: { control: 'check', options: Object.keys(USERS).slice(0, 4), description: 'Who is in the room (2 to 4 users, each on their own connection)' },
+    channel: { control: 'text', description: 'The channel they share' },
   },
 } satisfies Meta<typeof ChatRoomDemo>;
 export default meta;

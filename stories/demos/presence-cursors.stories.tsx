@@ -126,8 +126,9 @@ const meta = {
   tags: ['!autodocs'],
   args: { users: ['alice', 'bob', 'carol'], throttle: 50, channel: CHANNEL },
   argTypes: {
-    users: { control: 'check', options: Object.keys(USERS).slice(0, 4) },
-    throttle: { control: { type: 'range', min: 0, max: 500, step: 10 } },
+    users: { control: 'check', options: Object.keys(USERS).slice(0, 4), description: 'Who is on the board (2 to 4 users)' },
+    throttle: { control: { type: 'range', min: 0, max: 500, step: 10 }, description: 'useMyState throttle: at most one cursor update per this many ms' },
+    channel: { control: 'text', description: 'The channel they share' },
   },
 } satisfies Meta<typeof PresenceCursorsDemo>;
 export default meta;

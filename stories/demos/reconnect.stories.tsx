@@ -157,7 +157,10 @@ const meta = {
   component: ReconnectDemo,
   tags: ['!autodocs'],
   args: { users: ['alice', 'bob', 'carol'], channel: CHANNEL },
-  argTypes: { users: { control: 'check', options: Object.keys(USERS).slice(0, 4) } },
+  argTypes: {
+    users: { control: 'check', options: Object.keys(USERS).slice(0, 4), description: 'Who is in the room (2 to 4 users)' },
+    channel: { control: 'text', description: 'The channel they share' },
+  },
 } satisfies Meta<typeof ReconnectDemo>;
 export default meta;
 

@@ -64,7 +64,11 @@ const meta = {
     },
   },
   args: { channel: 'news', presence: true, limit: 10 },
-  argTypes: { limit: { control: { type: 'range', min: 1, max: 50 } } },
+  argTypes: {
+    channel: { description: 'Channel name: joined while mounted, left when the last component using it unmounts' },
+    presence: { description: 'useChannel(name, { presence }): announce me to the others and learn who is here' },
+    limit: { control: { type: 'range', min: 1, max: 50 }, description: 'useChannel(name, { limit }): keep at most this many of the last messages' },
+  },
   render: (args, ctx) => {
     const channel = `${channelFor(ctx.id)}-${args.channel}`;
     return (

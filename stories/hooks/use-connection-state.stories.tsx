@@ -52,7 +52,7 @@ const meta = {
     },
   },
   args: { identity: 'alice' },
-  argTypes: { identity: { control: 'select', options: ['alice', 'bob', 'carol'] } },
+  argTypes: { identity: { control: 'select', options: ['alice', 'bob', 'carol'], description: 'Whose connection (one SignalProvider per user)' } },
   render: (args) => (
     <Stage title="useConnectionState · useSignal">
       <div className="demo-panes" data-count="2">

@@ -60,7 +60,10 @@ const meta = {
     },
   },
   args: { limit: 5, to: 'bob' },
-  argTypes: { limit: { control: { type: 'range', min: 1, max: 20 } }, to: { control: 'text' } },
+  argTypes: {
+    limit: { control: { type: 'range', min: 1, max: 20 }, description: 'useDirectMessages({ limit }): how many of the last messages to show' },
+    to: { control: 'text', description: "Alice sends to: an identity (every device), 'identity/device', or a full address" },
+  },
   render: (args) => (
     <Stage title="useDirectMessages">
       <div className="demo-panes" data-count="2">

@@ -52,7 +52,7 @@ const meta = {
     },
   },
   args: { throttle: 100 },
-  argTypes: { throttle: { control: { type: 'range', min: 0, max: 1000, step: 50 } } },
+  argTypes: { throttle: { control: { type: 'range', min: 0, max: 1000, step: 50 }, description: 'useMyState(name, { throttle }): at most one outgoing update per this many ms; the local value updates at once' } },
   render: ({ throttle }, ctx) => {
     const channel = channelFor(ctx.id);
     return (

@@ -45,7 +45,7 @@ const meta = {
     },
   },
   args: { timeout: 3000 },
-  argTypes: { timeout: { control: { type: 'range', min: 1000, max: 10000, step: 500 } } },
+  argTypes: { timeout: { control: { type: 'range', min: 1000, max: 10000, step: 500 }, description: 'useTyping(name, { timeout }): how long (ms) the others show me typing after my last typing frame' } },
   render: ({ timeout }, ctx) => {
     const channel = channelFor(ctx.id);
     return (

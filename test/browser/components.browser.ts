@@ -72,7 +72,8 @@ describe('Components (live, in-page server)', () => {
     await list.locator('.rss-presence__more', { hasText: '+3' }).waitFor({ timeout: T });
     const items = await list.locator('.rss-presence__item').allTextContents();
     expect(items).toHaveLength(4); // max 4 entries, me included, then "+3" (7 people)
-    expect(items[0]).toBe('dave (you)');
+    await list.locator('.rss-presence__item', { hasText: 'Dave (you)' }).waitFor({ timeout: T });
+    expect(await list.locator('.rss-presence__item').first().textContent()).toBe('Dave (you)');
     await screenshot(page, 'component-presence-list');
     const def = await openStory('components-presencelist--default');
     await def.locator('.rss-presence__item').nth(3).waitFor({ timeout: T });
