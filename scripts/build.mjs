@@ -1,8 +1,19 @@
 // Build dist/: ESM + declarations with tsc, then copy static assets.
+// Builds into a fresh folder and swaps it in, so processes running from dist/ never see it half-built.
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, renameSync, rmSync } from 'node:fs';
 
-rmSync('dist', { recursive: true, force: true });
-const tsc = 'node_modules/typescript/bin/tsc';
-execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
-if (existsSync('src/components/styles.css')) cpSync('src/components/styles.css', 'dist/components/styles.css');
+const tmp = `dist.tmp-${process.pid}`;
+const old = `dist.old-${process.pid}`;
+rmSync(tmp, { recursive: true, force: true });
+try {
+  execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json', '--outDir', tmp], {
+    stdio: 'inherit',
+  });
+  if (existsSync('src/components/styles.css')) cpSync('src/components/styles.css', `${tmp}/components/styles.css`);
+  if (existsSync('dist')) renameSync('dist', old);
+  renameSync(tmp, 'dist');
+} finally {
+  rmSync(tmp, { recursive: true, force: true });
+  rmSync(old, { recursive: true, force: true });
+}
