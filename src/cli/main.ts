@@ -12,6 +12,8 @@ Options:
   --secret S         HS256 secret for tokens (env SIGNAL_SECRET)      [default: a development secret]
   --dev-tokens       serve POST /token {identity, device?} -> {token} (env SIGNAL_DEV_TOKENS=1)
   --redis URL        use Redis to connect several processes (env SIGNAL_REDIS_URL)
+  --redis-ttl MS     presence TTL across processes: a crashed process's members leave within it
+                     (env SIGNAL_REDIS_TTL_MS)                            [default: 10000]
   --public-url URL   base URL clients use, put in dev tokens' aud (env SIGNAL_PUBLIC_URL)
   -h, --help         show this help
 
@@ -34,6 +36,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         secret: { type: 'string' },
         'dev-tokens': { type: 'boolean' },
         redis: { type: 'string' },
+        'redis-ttl': { type: 'string' },
         'public-url': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -66,9 +69,15 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   const redisUrl = values.redis ?? env.SIGNAL_REDIS_URL;
   const publicUrl = values['public-url'] ?? env.SIGNAL_PUBLIC_URL;
   let broker: Broker | undefined;
+  const ttlText = values['redis-ttl'] ?? env.SIGNAL_REDIS_TTL_MS;
+  const ttlMs = ttlText === undefined ? undefined : Number(ttlText);
+  if (ttlMs !== undefined && (!Number.isInteger(ttlMs) || ttlMs < 1000)) {
+    process.stderr.write(`--redis-ttl must be an integer number of milliseconds, at least 1000\n`);
+    return 2;
+  }
   if (redisUrl) {
-    const mod = (await import('../server/redis-broker.js')) as { RedisBroker: new (opts: { url: string }) => Broker };
-    broker = new mod.RedisBroker({ url: redisUrl });
+    const { RedisBroker } = await import('../server/redis-broker.js');
+    broker = new RedisBroker({ url: redisUrl, ...(ttlMs === undefined ? {} : { ttlMs }) });
   }
   const server = createSignalServer({
     secret,
