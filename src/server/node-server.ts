@@ -35,6 +35,10 @@ export interface SignalServer {
   readonly core: SignalCore;
 }
 
+function destroyOnError(this: Duplex): void {
+  this.destroy();
+}
+
 const TOKEN_BODY_LIMIT = 4096;
 
 /** Create a signal server on `ws` + `node:http`. */
@@ -73,7 +77,7 @@ export function createSignalServer(options: SignalServerOptions): SignalServer {
       socket.end(closing ? 'HTTP/1.1 503 Service Unavailable\r\n\r\n' : 'HTTP/1.1 404 Not Found\r\n\r\n');
       return;
     }
-    socket.on('error', () => socket.destroy());
+    socket.on('error', destroyOnError); // not a closure: it would keep req and url alive as long as the socket
     const jwt = url.searchParams.get('jwt') ?? '';
     verify(jwt).then(
       (tok) => wss.handleUpgrade(req, socket, head, (ws) => accept(ws, tok.identity, tok.device, tok.claims as Record<string, unknown>)),

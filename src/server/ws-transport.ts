@@ -41,37 +41,48 @@ const uncorkAll = (): void => {
 };
 
 /**
- * Wrap a `ws` socket as a core transport. The frame bytes are built once per fan-out and, while the `ws`
- * sender is idle and uncompressed, written straight to the TCP socket (corked until the end of the tick);
- * otherwise `ws.send` keeps its ordering.
+ * A `ws` socket as a core transport. The frame bytes are built once per fan-out and, while the `ws` sender is
+ * idle and uncompressed, written straight to the TCP socket (corked until the end of the tick); otherwise
+ * `ws.send` keeps its ordering. One small object per connection (no closures).
  */
-export function wsTransport(ws: WebSocket): Transport {
-  const inner = ws as unknown as WsInternals;
-  const plain = ws.extensions === '';
-  return {
-    send(frame: OutFrame) {
-      if (ws.readyState !== WebSocket.OPEN) return;
-      const buf = wireFrame(frame);
-      const socket = inner._socket;
-      const sender = inner._sender;
-      if (plain && socket && sender && sender._state === 0 && sender._queue?.length === 0) {
-        if (socket.writableCorked === 0) {
-          socket.cork();
-          if (corked.push(socket) === 1) process.nextTick(uncorkAll);
-        }
-        socket.write(buf);
-        return;
+class WsTransport implements Transport {
+  private readonly plain: boolean;
+
+  constructor(private readonly ws: WebSocket) {
+    this.plain = ws.extensions === ''; // no permessage-deflate: frames may go out as pre-built bytes
+  }
+
+  send(frame: OutFrame): void {
+    const ws = this.ws;
+    if (ws.readyState !== WebSocket.OPEN) return;
+    const buf = wireFrame(frame);
+    const { _socket: socket, _sender: sender } = ws as unknown as WsInternals;
+    if (socket && sender && sender._state === 0 && sender._queue?.length === 0 && this.plain) {
+      if (socket.writableCorked === 0) {
+        socket.cork();
+        if (corked.push(socket) === 1) process.nextTick(uncorkAll);
       }
-      ws.send(buf.subarray(buf[1] === 126 ? 4 : buf[1] === 127 ? 10 : 2), { binary: false });
-    },
-    close(code, reason) {
-      if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) ws.close(code, reason);
-    },
-    terminate() {
-      ws.terminate();
-    },
-    bufferedAmount() {
-      return ws.bufferedAmount;
-    },
-  };
+      socket.write(buf);
+      return;
+    }
+    ws.send(buf.subarray(buf[1] === 126 ? 4 : buf[1] === 127 ? 10 : 2), { binary: false });
+  }
+
+  close(code: number, reason: string): void {
+    const ws = this.ws;
+    if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) ws.close(code, reason);
+  }
+
+  terminate(): void {
+    this.ws.terminate();
+  }
+
+  bufferedAmount(): number {
+    return this.ws.bufferedAmount;
+  }
+}
+
+/** Wrap a `ws` socket as a core transport. */
+export function wsTransport(ws: WebSocket): Transport {
+  return new WsTransport(ws);
 }
