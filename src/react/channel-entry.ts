@@ -154,7 +154,6 @@ export class ChannelEntry {
     this.releaseTimer = undefined;
     this.leaveChannel();
     this.client = null;
-    this.listeners.clear();
   }
 
   /** Listen to channel messages (typing frames excluded). */

@@ -78,7 +78,7 @@ export function useDirectMessages<M extends object = Payload>(options: DirectMes
 function useChannelEntry(hook: string, name: string, presence: boolean): ChannelEntry {
   const hub = useHub(hook);
   const entry = hub.entry(name);
-  useEffect(() => entry.acquire(presence), [entry, presence]);
+  useEffect(() => hub.hold(entry, presence), [hub, entry, presence]);
   return entry;
 }
 

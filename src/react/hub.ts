@@ -73,6 +73,18 @@ export class SignalHub {
     return e;
   }
 
+  /**
+   * Hold `entry` for a mounted component; returns the release. An entry dropped meanwhile (its holders were
+   * hidden for longer than a tick, e.g. by `<Activity>`, or the provider remounted its client) is registered again.
+   */
+  hold(entry: ChannelEntry, presence: boolean): () => void {
+    if (!this.entries.has(entry.name)) {
+      this.entries.set(entry.name, entry);
+      if (this.client) entry.attach(this.client);
+    }
+    return entry.acquire(presence);
+  }
+
   /** Bind to a client: mirror its state, buffer its direct messages, join every held channel. */
   attach(client: Signal<Payload>): void {
     if (this.client === client) return;

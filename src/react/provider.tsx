@@ -21,7 +21,7 @@ export interface SignalProviderProps {
   options?: SignalOptions;
   /** An existing client owned by the app: the provider neither connects nor closes it. Takes precedence over `token`. */
   client?: Signal<Payload>;
-  /** How many messages the stores keep. @default { directMessages: 100, channelMessages: 100 } */
+  /** How many messages the stores keep (read once). @default { directMessages: 100, channelMessages: 100 } */
   limits?: SignalLimits;
   children?: ReactNode;
 }
@@ -94,7 +94,9 @@ export function SignalProvider(props: SignalProviderProps): ReactNode {
           cur.ownToken = true;
         }
       } else if (token !== sig.token) {
+        const old = sig.token;
         sig.setToken(token);
+        if (cur.ownToken) old.dispose(); // the AccessToken we made from a string: stop its expiry timer
         cur.ownToken = false;
       }
     } catch (e) {

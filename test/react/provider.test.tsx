@@ -1,4 +1,5 @@
 // @vitest-environment jsdom
+import * as React from 'react';
 import { StrictMode, useState } from 'react';
 import { act, cleanup, render, screen } from '@testing-library/react';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -132,6 +133,31 @@ describe('SignalProvider', () => {
     act(() => setCount(0));
     await waitFor(() => wch.participants.size === 0, 5000, 'alice left room');
     expect(srv.server.stats().connections).toBe(2); // alice is still connected
+  });
+
+  // <Activity> exists from React 19.2; React 18 has no equivalent to test.
+  const Activity = (React as { Activity?: React.ComponentType<{ mode: 'visible' | 'hidden'; children: React.ReactNode }> }).Activity;
+  it.skipIf(!Activity)('a component hidden by <Activity> releases its channel and joins again when shown', async () => {
+    const Act = Activity!;
+    srv = await startTestServer();
+    const watcher = await srv.connect('watcher', 'w');
+    const wch = watcher.join('room', { presence: true });
+    await wch.ready;
+    const token = await srv.token('alice', 'web');
+    const ui = (mode: 'visible' | 'hidden') => (
+      <SignalProvider token={token} options={{ WebSocket: NodeWebSocket }}>
+        <Act mode={mode}>
+          <Status name="room" />
+        </Act>
+      </SignalProvider>
+    );
+    const { rerender } = render(ui('visible'));
+    await waitFor(() => wch.participants.size === 1, 5000, 'alice in room');
+    rerender(ui('hidden'));
+    await waitFor(() => wch.participants.size === 0, 5000, 'alice left while hidden');
+    rerender(ui('visible'));
+    await waitFor(() => wch.participants.size === 1, 5000, 'alice back');
+    await waitFor(() => screen.getByTestId('status-room').textContent === 'open:joined', 5000, 'joined again');
   });
 
   it('a new token prop updates the token in place: same connection, channels and state kept', async () => {
