@@ -1,4 +1,4 @@
-import { CLIENT_ERROR, CLOSE, METHOD, PING } from '../protocol/constants.js';
+import { CLIENT_ERROR, CLOSE, ERROR, ERROR_CODE, METHOD, PING } from '../protocol/constants.js';
 import { encodeCall, parseServerFrame, type ServerNotification } from '../protocol/frames.js';
 import { AccessToken } from './access-token.js';
 import { exponentialBackoff, Timer, type BackoffOptions, type DelayFor } from './backoff.js';
@@ -38,6 +38,12 @@ export interface SignalOptions {
   pongTimeout?: number;
   /** Request (join) timeout in ms. @default 10000 */
   requestTimeout?: number;
+  /**
+   * Largest frame sent, in UTF-8 bytes (the server's `maxFrameBytes`). A bigger call is refused here
+   * with `SIGNAL_ERR_TOO_LARGE` (carrying the payload) instead of getting the connection closed with 1009.
+   * @default 65536
+   */
+  maxFrameBytes?: number;
   /** Connect from the constructor. @default true */
   autoConnect?: boolean;
 }
@@ -85,14 +91,14 @@ export class Signal<M extends object = Payload> extends Emitter<SignalEvents<M>>
   private fetchingToken = false;
   /** Socket open, waiting for the first frame (see `onSocketOpen`). */
   private handshaking = false;
-  private readonly opts: Required<Pick<SignalOptions, 'maxQueue' | 'pingInterval' | 'pongTimeout' | 'requestTimeout'>> & SignalOptions;
+  private readonly opts: Required<Pick<SignalOptions, 'maxQueue' | 'pingInterval' | 'pongTimeout' | 'requestTimeout' | 'maxFrameBytes'>> & SignalOptions;
   private readonly host: ChannelHost;
   private offToken: () => void;
 
   constructor(token: AccessToken | string, options: SignalOptions = {}) {
     super();
     this._token = typeof token === 'string' ? new AccessToken(token) : token;
-    this.opts = { maxQueue: 256, pingInterval: 25_000, pongTimeout: 10_000, requestTimeout: 10_000, ...options };
+    this.opts = { maxQueue: 256, pingInterval: 25_000, pongTimeout: 10_000, requestTimeout: 10_000, maxFrameBytes: 64 * 1024, ...options };
     const r = options.reconnect;
     const delayFor: DelayFor = typeof r === 'function' ? r : exponentialBackoff(typeof r === 'object' ? r : {});
     this.reconnectTimer = new Timer(() => this.connect(), delayFor);
@@ -434,11 +440,23 @@ export class Signal<M extends object = Payload> extends Emitter<SignalEvents<M>>
   }
 
   private sendNow(method: string, params: Payload): void {
-    if (this._state === 'open') this.write(encodeCall(method, params));
+    if (this._state !== 'open') return;
+    const text = encodeCall(method, params);
+    if (!this.tooLarge(method, params, text)) this.write(text);
+  }
+
+  /** Refuse (and report) a frame the server would close the connection for. */
+  private tooLarge(method: string, params: Payload, text: string): boolean {
+    const max = this.opts.maxFrameBytes;
+    if (text.length <= max / 3) return false; // even all 3-byte characters fit
+    if (new TextEncoder().encode(text).length <= max) return false;
+    this.emit('error', new SignalError(ERROR_CODE[ERROR.TOO_LARGE], `${method} not sent: frame larger than ${max} bytes`, { method, payload: params }));
+    return true;
   }
 
   private sendCall(method: string, params: Payload): void {
     const text = encodeCall(method, params);
+    if (this.tooLarge(method, params, text)) return;
     if (this._state === 'open') {
       this.write(text);
       return;

@@ -164,6 +164,34 @@ describe('join result', () => {
   });
 });
 
+describe('frame size on the client', () => {
+  it('a call bigger than maxFrameBytes is refused locally (SIGNAL_ERR_TOO_LARGE with the payload); the connection stays', async () => {
+    srv = await startTestServer();
+    const alice = await srv.connect('alice', 'web');
+    const bob = await srv.connect('bob', 'web');
+    const errors = errorsOf(alice);
+    const got: unknown[] = [];
+    bob.on('message', (m) => got.push((m.blob as string).length));
+    const big = { to: 'bob', blob: 'x'.repeat(70_000) };
+    alice.send(big);
+    const euros = { to: 'bob', blob: '€'.repeat(30_000) }; // 30k characters, 90 kB of UTF-8
+    alice.send(euros);
+    const ch = alice.join('room');
+    await ch.ready;
+    ch.publish({ blob: 'y'.repeat(66_000) });
+    expect(errors.map((e) => [e.code, e.rpcCode, e.method])).toEqual([
+      ['SIGNAL_ERR_TOO_LARGE', undefined, 'signal.send'],
+      ['SIGNAL_ERR_TOO_LARGE', undefined, 'signal.send'],
+      ['SIGNAL_ERR_TOO_LARGE', undefined, 'signal.publish'],
+    ]);
+    expect(errors[0]!.payload).toEqual(big);
+    alice.send({ to: 'bob', blob: 'z'.repeat(60_000) });
+    await waitFor(() => got.length === 1);
+    expect(got).toEqual([60_000]);
+    expect(alice.state).toBe('open');
+  });
+});
+
 describe('slow consumer', () => {
   it('one socket that stops reading is dropped; the others keep receiving everything', { timeout: 30_000 }, async () => {
     srv = await startTestServer({ limits: { maxBufferedBytes: 1024 * 1024, framesPerSecond: 1e6, frameBurst: 1e6 } });
