@@ -114,7 +114,12 @@ export class Channel<M extends object = Payload, S = unknown> extends Emitter<Ch
       },
       (err: SignalError) => {
         if (seq !== this.joinSeq || this._status !== 'joining') return;
-        if (err.code === 'SIGNAL_ERR_CLOSED' || err.code === 'SIGNAL_ERR_TIMEOUT') return; // retried on reconnect
+        if (err.code === 'SIGNAL_ERR_CLOSED') return; // retried on reconnect
+        if (err.code === 'SIGNAL_ERR_TIMEOUT') {
+          // No reply (a slow authorize hook, a lost frame): ask again; joining twice is harmless.
+          if (this.host.isOpen()) this._join(false);
+          return;
+        }
         this._error = err;
         this.setStatus('failed');
         this.host.removeChannel(this.name, this as unknown as Channel<never, never>);

@@ -126,6 +126,32 @@ describe('authorize hook', () => {
   });
 });
 
+describe('slow authorize', () => {
+  it('slower than requestTimeout: the client asks again and ends joined, once, on both sides', async () => {
+    let calls = 0;
+    srv = await startTestServer({
+      authorize: async (claims) => {
+        if (claims.sub === 'alice/web') calls++;
+        await new Promise((r) => setTimeout(r, 400));
+        return true;
+      },
+    });
+    const alice = await srv.connect('alice', 'web', { requestTimeout: 250 });
+    const bob = await srv.connect('bob', 'web');
+    const cb = bob.join('room', { presence: true });
+    await cb.ready;
+    const evs: number[] = [];
+    cb.on('participant', (_p, op) => evs.push(op));
+    const ca = alice.join('room', { presence: true });
+    await ca.ready;
+    expect(ca.status).toBe('joined');
+    expect(calls).toBe(1); // the repeated join finds Alice joined: no second authorize, no second announcement
+    await waitFor(() => cb.participants.size === 1);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(evs).toEqual([1]);
+  });
+});
+
 describe('join result', () => {
   it('ch.ready resolves with the join; me.id is the endpoint address; a second join returns the same channel', async () => {
     srv = await startTestServer();

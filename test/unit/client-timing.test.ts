@@ -247,6 +247,43 @@ describe('close()', () => {
   });
 });
 
+describe('join request', () => {
+  it('no reply within requestTimeout: the join is asked again, and the late reply resolves ready', async () => {
+    const { sig, fake } = setup({ pingInterval: 1e9 });
+    fake.last().accept();
+    const ch = sig.join('slow', { presence: true });
+    const joins = () => fake.last().sent.filter((f) => f.includes('signal.join')).map((f) => JSON.parse(f) as { id: number });
+    expect(joins()).toHaveLength(1);
+    vi.advanceTimersByTime(10_000);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(joins()).toHaveLength(2);
+    expect(ch.status).toBe('joining');
+    fake.last().receive(JSON.stringify({ jsonrpc: '2.0', id: joins()[1]!.id, result: { id: 'slow', address: 'alice/web/r' } }));
+    await ch.ready;
+    expect(ch.status).toBe('joined');
+    // A reply to the timed-out first request is ignored.
+    fake.last().receive(JSON.stringify({ jsonrpc: '2.0', id: joins()[0]!.id, error: { code: -32002, message: 'late' } }));
+    expect(ch.status).toBe('joined');
+    sig.close();
+  });
+
+  it('a refusal fails the channel with the server error and removes it', async () => {
+    const { sig, fake, errors } = setup();
+    fake.last().accept();
+    const ch = sig.join('nope');
+    const chErrors: SignalError[] = [];
+    ch.on('error', (e) => chErrors.push(e));
+    const req = JSON.parse(fake.last().sent[1]!) as { id: number };
+    fake.last().receive(JSON.stringify({ jsonrpc: '2.0', id: req.id, error: { code: -32002, message: 'forbidden' } }));
+    await expect(ch.ready).rejects.toMatchObject({ code: 'SIGNAL_ERR_FORBIDDEN', rpcCode: -32002, channel: 'nope', method: 'signal.join' });
+    expect(ch.status).toBe('failed');
+    expect(sig.channels.has('nope')).toBe(false);
+    expect(chErrors).toHaveLength(1);
+    expect(errors).toEqual([]);
+    sig.close();
+  });
+});
+
 describe('keepalive', () => {
   it('sends _ping every 25 s; no reply within 10 s -> drop and reconnect', () => {
     const { sig, fake } = setup({ reconnect: () => 1000 });
