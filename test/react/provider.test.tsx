@@ -94,10 +94,13 @@ describe('SignalProvider', () => {
     }
     const err = console.error;
     console.error = () => {};
+    const quiet = (e: ErrorEvent) => e.preventDefault(); // React 18 re-reports the render error on window
+    window.addEventListener('error', quiet);
     try {
       expect(() => render(<Bad />)).toThrow(/outside <SignalProvider>.*Wrap your component tree/);
     } finally {
       console.error = err;
+      window.removeEventListener('error', quiet);
     }
   });
 
