@@ -42,6 +42,10 @@ function ReconnectPane({ identity, channel }: { identity: string; channel: strin
   const [me, setMe] = useMyState<Profile>(channel);
   const [online, setOnline] = useState(true);
   const [drops, setDrops] = useState(0);
+  const [reconnects, setReconnects] = useState(0);
+  useEffect(() => {
+    if (state === 'reconnecting') setReconnects((n) => n + 1);
+  }, [state]);
   const log = useMembershipLog(channel);
 
   useEffect(() => {
@@ -80,6 +84,8 @@ function ReconnectPane({ identity, channel }: { identity: string; channel: strin
           <dd data-testid="my-likes">{me?.likes ?? 0}</dd>
           <dt>drops</dt>
           <dd>{drops}</dd>
+          <dt>reconnects</dt>
+          <dd data-testid="reconnects">{reconnects}</dd>
         </dl>
         <div className="row" style={{ marginTop: 8 }}>
           <button className="btn primary" onClick={() => setMe((s) => ({ ...(s ?? { name: nameOf(identity), color: '#4f46e5', likes: 0 }), likes: (s?.likes ?? 0) + 1 }))}>

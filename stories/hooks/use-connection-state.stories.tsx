@@ -1,4 +1,5 @@
 import type { Meta, StoryObj } from '@storybook/react-vite';
+import { useEffect, useState } from 'react';
 import { useConnectionState, useSignal } from 'react-signal-service';
 import { useDemoServer } from '../support/demo-server.js';
 import { Stage } from '../support/stage.js';
@@ -15,12 +16,18 @@ function ConnectionExample({ identity }: ConnectionProps) {
   const state = useConnectionState();
   const signal = useSignal();
   const server = useDemoServer();
+  const [history, setHistory] = useState<string[]>([]);
+  useEffect(() => setHistory((h) => [...h.slice(-7), state]), [state]);
   return (
     <>
       <dl className="state-card" style={{ display: 'grid', gridTemplateColumns: 'auto 1fr', gap: '4px 12px', margin: 0 }}>
         <dt>useConnectionState()</dt>
         <dd data-testid="state" style={{ margin: 0 }}>
           <strong>{state}</strong>
+        </dd>
+        <dt>seen</dt>
+        <dd data-testid="history" style={{ margin: 0 }}>
+          {history.join(' → ')}
         </dd>
         <dt>useSignal()?.token.identity</dt>
         <dd style={{ margin: 0 }}>{signal?.token.identity ?? '…'}</dd>
