@@ -8,7 +8,11 @@ import { wsTransport } from './ws-transport.js';
 
 /** Options of {@link createSignalServer}. */
 export interface SignalServerOptions extends AuthOptions, Omit<CoreOptions, 'now'> {
-  /** Base URL clients reach this server at (put in dev tokens' `aud`). @default `http://HOST:PORT` after listen */
+  /**
+   * Base URL clients reach this server at (put in dev tokens' `aud`).
+   * @default `http://` + the `Host` header of the token request (so a server on 0.0.0.0 hands out a reachable URL),
+   * else `http://HOST:PORT` after listen
+   */
   publicUrl?: string;
   /** Serve `POST /token` (development only; never on unless asked). @default false */
   devTokens?: boolean;
@@ -147,7 +151,7 @@ export function createSignalServer(options: SignalServerOptions): SignalServer {
           secret: options.secret,
           identity: input.identity as string,
           ...(input.device === undefined ? {} : { device: input.device as string }),
-          audience: publicUrl ?? 'http://127.0.0.1',
+          audience: options.publicUrl ?? hostUrl(req.headers.host) ?? publicUrl ?? 'http://127.0.0.1',
         }).then(
           (token) => json(res, 200, { token }),
           (e: Error) => json(res, 400, { error: e.message }),
@@ -208,4 +212,10 @@ export function createSignalServer(options: SignalServerOptions): SignalServer {
       return { ...core.stats(), sockets: wss.clients.size };
     },
   };
+}
+
+/** `http://host[:port]` from a Host header, when it is a plain host (no path, no spaces). */
+function hostUrl(host: string | undefined): string | undefined {
+  if (!host || !/^[\w.-]+(:\d{1,5})?$|^\[[0-9a-fA-F:.]+\](:\d{1,5})?$/.test(host)) return undefined;
+  return `http://${host}`;
 }
