@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { launch, screenshot, storyUrl, type Browser } from './browser.js';
 
@@ -19,5 +21,22 @@ describe('Client/Signal story (in-page server)', () => {
     expect(await bob.getByText(/from alice\/raw\//).count()).toBe(1);
     await screenshot(page, 'client-signal');
     expect(browser.errors.get(page)).toEqual([]);
+  });
+});
+
+describe('static build', () => {
+  it('bundles the server core for the page without ws, Redis or node:* modules', () => {
+    const files: string[] = [];
+    const walk = (dir: string): void => {
+      for (const e of readdirSync(dir, { withFileTypes: true })) {
+        const p = join(dir, e.name);
+        if (e.isDirectory()) walk(p);
+        else if (e.name.endsWith('.js')) files.push(p);
+      }
+    };
+    walk('storybook-static');
+    expect(files.length).toBeGreaterThan(10);
+    const offending = files.filter((f) => /WebSocketServer|perMessageDeflate|ws does not work in the browser|__vite-browser-external|ioredis|["']node:(http|net|crypto|stream|fs)["']/.test(readFileSync(f, 'utf8')));
+    expect(offending).toEqual([]);
   });
 });
