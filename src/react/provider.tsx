@@ -23,6 +23,7 @@ export interface SignalProviderProps {
   client?: Signal<Payload>;
   /** How many messages the stores keep (read once). @default { directMessages: 100, channelMessages: 100 } */
   limits?: SignalLimits;
+  /** The tree that uses the hooks. */
   children?: ReactNode;
 }
 
