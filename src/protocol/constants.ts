@@ -73,6 +73,8 @@ export const CLOSE = {
   NORMAL: 1000,
   GOING_AWAY: 1001,
   TOO_LARGE: 1009,
+  /** The server could not check the token (key set unavailable): retry later. */
+  INTERNAL_ERROR: 1011,
   UNAUTHORIZED: 4401,
   FLOOD: 4429,
 } as const;

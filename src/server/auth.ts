@@ -36,11 +36,20 @@ export interface VerifiedToken {
 
 /** Why a token was refused. */
 export class TokenError extends Error {
-  constructor(message: string) {
+  /**
+   * The token could not be checked for a reason on the server's side (the JWKS cannot be fetched,
+   * a bad key): the client should retry later rather than give up.
+   */
+  readonly unavailable: boolean;
+  constructor(message: string, unavailable = false) {
     super(message);
     this.name = 'TokenError';
+    this.unavailable = unavailable;
   }
 }
+
+/** jose codes that mean the key set could not be had, not that the token is bad. */
+const UNAVAILABLE_CODES = new Set(['ERR_JWKS_TIMEOUT', 'ERR_JOSE_GENERIC', 'ERR_JWKS_INVALID']);
 
 type Verifier = (jwt: string) => Promise<JWTPayload>;
 
@@ -76,6 +85,9 @@ export function createVerifier(opts: AuthOptions): (jwt: string) => Promise<Veri
     } catch (e) {
       const code = (e as { code?: string }).code;
       if (code === 'ERR_JWT_EXPIRED') throw new TokenError('token expired');
+      if (typeof code !== 'string' || UNAVAILABLE_CODES.has(code)) {
+        throw new TokenError(`token keys unavailable: ${(e as Error).message}`, true);
+      }
       throw new TokenError(`invalid token: ${(e as Error).message}`);
     }
     const sub = parseSubject(claims.sub);

@@ -88,9 +88,10 @@ export function createSignalServer(options: SignalServerOptions): SignalServer {
       (e: unknown) =>
         wss.handleUpgrade(req, socket, head, (ws) => {
           ws.on('error', () => {});
-          ws.close(CLOSE.UNAUTHORIZED, e instanceof TokenError ? e.message : 'invalid token');
+          const unavailable = e instanceof TokenError && e.unavailable;
+          ws.close(unavailable ? CLOSE.INTERNAL_ERROR : CLOSE.UNAUTHORIZED, closeReason(e instanceof TokenError ? e.message : 'invalid token'));
         }),
-    );
+    ).catch(() => socket.destroy()); // never an unhandled rejection
   };
 
   const accept = (ws: WebSocket, identity: string, device: string, claims: Record<string, unknown>): void => {
@@ -218,4 +219,11 @@ export function createSignalServer(options: SignalServerOptions): SignalServer {
 function hostUrl(host: string | undefined): string | undefined {
   if (!host || !/^[\w.-]+(:\d{1,5})?$|^\[[0-9a-fA-F:.]+\](:\d{1,5})?$/.test(host)) return undefined;
   return `http://${host}`;
+}
+
+/** A close reason fits in 123 bytes of UTF-8 (`ws` throws otherwise). */
+function closeReason(text: string): string {
+  let out = text.slice(0, 123);
+  while (Buffer.byteLength(out) > 123) out = out.slice(0, -1);
+  return out;
 }

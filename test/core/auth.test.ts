@@ -169,6 +169,34 @@ describe('asymmetric keys', () => {
     await expectRefused(localUrl, unknownKid);
   });
 
+  it('a JWKS that cannot be fetched closes with 1011 (retry later), not 4401; the server keeps serving', async () => {
+    const k = await generateKeyPair('ES256');
+    const dead = createServer();
+    await new Promise<void>((r) => dead.listen(0, '127.0.0.1', () => r()));
+    const deadPort = (dead.address() as { port: number }).port;
+    await new Promise<void>((r) => dead.close(() => r()));
+    const failing = createServer((_req, res) => {
+      res.writeHead(500);
+      res.end('oops');
+    });
+    await new Promise<void>((r) => failing.listen(0, '127.0.0.1', () => r()));
+    try {
+      const t = await new SignJWT({}).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setSubject('alice/web').setExpirationTime('1h').sign(k.privateKey);
+      for (const jwks of [`http://127.0.0.1:${deadPort}/jwks.json`, `http://127.0.0.1:${(failing.address() as { port: number }).port}/jwks.json`]) {
+        const url = await start({ jwks });
+        const c = pool.add(rawSocket(url, t));
+        const { code, reason } = await c.waitClose(10_000);
+        expect(code).toBe(1011);
+        expect(reason).toMatch(/keys unavailable/);
+        expect(Buffer.byteLength(reason)).toBeLessThanOrEqual(123);
+        // A bad token is still a 4401 there.
+        await expectRefused(url, 'abc.def.ghi');
+      }
+    } finally {
+      await new Promise<void>((r) => failing.close(() => r()));
+    }
+  });
+
   it('audience and issuer checks when configured', async () => {
     const url = await start({ secret: 's3cret', audience: 'https://signal.example', issuer: 'me' });
     const key = new TextEncoder().encode('s3cret');
