@@ -99,6 +99,12 @@ describe('Presence and cursors (in-page server)', () => {
     const cb = (await carol.getByTestId('board').boundingBox())!;
     await page.mouse.move(cb.x + cb.width * 0.3, cb.y + cb.height * 0.35, { steps: 10 });
     await alice.locator('.cursor[data-user="carol"]').waitFor({ timeout: T });
+    // One mouse only: park Bob's cursor with a synthetic move on his board, so the screenshot shows two cursors.
+    await bob.getByTestId('board').evaluate((el) => {
+      const r = el.getBoundingClientRect();
+      el.dispatchEvent(new PointerEvent('pointermove', { bubbles: true, clientX: r.left + r.width * 0.62, clientY: r.top + r.height * 0.68 }));
+    });
+    await alice.locator('.cursor[data-user="bob"]').waitFor({ timeout: T });
     await page.waitForTimeout(150);
     await screenshot(page, 'demo-presence-cursors');
     expect(browser.errors.get(page)).toEqual([]);
