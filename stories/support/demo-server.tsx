@@ -1,7 +1,7 @@
 import { createContext, useContext, type ReactNode } from 'react';
 import type { Decorator } from '@storybook/react-vite';
 import type { WebSocketConstructor, WebSocketLike } from 'react-signal-service/client';
-import { createInPageServer, type InPageServer } from '../../src/server/browser.js';
+import { createInPageServer, type InPageServer } from 'react-signal-service/server/browser';
 
 /** Where demos connect. */
 export type ServerMode = 'in-page' | 'real';
