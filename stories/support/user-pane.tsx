@@ -37,7 +37,20 @@ export function UserProvider({ identity, device, children }: { identity: string;
       cancelled = true;
     };
   }, [server, identity, device]);
-  if (error) return <p role="alert" className="pane-error">Cannot get a token: {error}</p>;
+  if (error) {
+    return (
+      <div role="alert" className="pane-error">
+        <strong>
+          {nameOf(identity)} cannot get a token from {server.url}
+        </strong>
+        <span>{error}</span>
+        <span>
+          Start a server with <code>npm start</code> (or <code>npx react-signal-service serve --dev-tokens</code>), or switch the toolbar's
+          “Signal server” to the in-page server.
+        </span>
+      </div>
+    );
+  }
   if (!token || token.server !== server) return null;
   return (
     <SignalProvider key={server.url} token={token.jwt} options={{ WebSocket: server.WebSocket }}>
