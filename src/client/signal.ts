@@ -503,11 +503,14 @@ export class Signal<M extends object = Payload> extends Emitter<SignalEvents<M>>
     }, this.opts.pingInterval);
   }
 
+  /** `arm`: start waiting for a sign of life (kept if already waiting: a later ping must not push the deadline); else stop. */
   private armPongTimeout(arm: boolean): void {
+    if (arm && this.pongTimer !== undefined) return;
     if (this.pongTimer !== undefined) clearTimeout(this.pongTimer);
     this.pongTimer = undefined;
     if (!arm) return;
     this.pongTimer = setTimeout(() => {
+      this.pongTimer = undefined;
       // Nothing came back: the link is dead (sleeping laptop, cut cable). Drop it and reconnect.
       const ws = this.ws;
       if (!ws) return;

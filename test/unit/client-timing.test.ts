@@ -306,6 +306,18 @@ describe('keepalive', () => {
     sig.close();
   });
 
+  it('pings more often than pongTimeout do not push the deadline', () => {
+    const { sig, fake } = setup({ pingInterval: 500, pongTimeout: 1000, reconnect: () => 10_000 });
+    fake.last().accept();
+    vi.advanceTimersByTime(500); // ping, deadline at 1500
+    vi.advanceTimersByTime(999); // another ping at 1000 must not move it
+    expect(sig.state).toBe('open');
+    vi.advanceTimersByTime(1);
+    expect(sig.state).toBe('reconnecting');
+    expect(fake.sockets[0]!.closedWith?.code).toBe(4000);
+    sig.close();
+  });
+
   it('any frame counts as a sign of life', () => {
     const { sig, fake } = setup();
     fake.last().accept();

@@ -1,0 +1,68 @@
+import { createServer, connect, type Server, type Socket } from 'node:net';
+
+/**
+ * A loopback TCP proxy in front of a real server, to cut or freeze a client's link the way a
+ * network does (RST, or a sleeping laptop: nothing passes, nothing closes).
+ */
+export class TcpProxy {
+  private readonly pairs = new Set<[Socket, Socket]>();
+  private server: Server | null = null;
+  port = 0;
+
+  constructor(private readonly targetPort: number) {}
+
+  async start(): Promise<this> {
+    this.server = createServer((down) => {
+      const up = connect(this.targetPort, '127.0.0.1');
+      const pair: [Socket, Socket] = [down, up];
+      this.pairs.add(pair);
+      down.pipe(up);
+      up.pipe(down);
+      const end = (): void => {
+        this.pairs.delete(pair);
+        down.destroy();
+        up.destroy();
+      };
+      down.on('error', end);
+      up.on('error', end);
+      down.on('close', end);
+      up.on('close', end);
+    });
+    await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', () => r()));
+    this.port = (this.server.address() as { port: number }).port;
+    return this;
+  }
+
+  get url(): string {
+    return `ws://127.0.0.1:${this.port}/signal/v1/pubsub`;
+  }
+
+  get connections(): number {
+    return this.pairs.size;
+  }
+
+  /** Drop every link now (both ends see a reset). */
+  cut(): void {
+    for (const [down, up] of [...this.pairs]) {
+      down.resetAndDestroy();
+      up.resetAndDestroy();
+    }
+    this.pairs.clear();
+  }
+
+  /** Stop moving bytes on the current links; nothing is closed. New links still pass. */
+  freeze(): void {
+    for (const [down, up] of this.pairs) {
+      down.unpipe(up);
+      up.unpipe(down);
+      down.pause();
+      up.pause();
+    }
+  }
+
+  async close(): Promise<void> {
+    this.cut();
+    if (this.server) await new Promise<void>((r) => this.server!.close(() => r()));
+    this.server = null;
+  }
+}
