@@ -63,7 +63,7 @@ export function createVerifier(opts: AuthOptions): (jwt: string) => Promise<Veri
   };
   let verify: Verifier;
   if (opts.secret !== undefined) {
-    const key = typeof opts.secret === 'string' ? new TextEncoder().encode(opts.secret) : opts.secret;
+    const key = secretBytes(opts.secret);
     if (key.length === 0) throw new TypeError('`secret` must not be empty');
     verify = async (jwt) => (await jwtVerify(jwt, key, { ...claimsOpts, algorithms: ['HS256'] })).payload;
   } else if (opts.publicKey !== undefined) {
@@ -120,7 +120,7 @@ export async function signAccessToken(opts: SignOptions): Promise<string> {
   if (typeof device !== 'string' || device.length === 0 || device.includes('/')) {
     throw new TypeError('device must be a non-empty string without "/"');
   }
-  const key = typeof opts.secret === 'string' ? new TextEncoder().encode(opts.secret) : opts.secret;
+  const key = secretBytes(opts.secret);
   const now = Math.floor(Date.now() / 1000);
   return new SignJWT({ ...opts.claims })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
@@ -139,4 +139,12 @@ export function randomId(length: number): string {
   let s = '';
   for (const b of bytes) s += ALPHABET[b % 36];
   return s;
+}
+
+/**
+ * The secret as bytes of this realm's Uint8Array (a TextEncoder from another realm, as in jsdom tests,
+ * yields arrays jose refuses).
+ */
+function secretBytes(secret: string | Uint8Array): Uint8Array {
+  return new Uint8Array(typeof secret === 'string' ? new TextEncoder().encode(secret) : secret);
 }
