@@ -1,4 +1,3 @@
-import './realm.js';
 import { beforeAll } from 'vitest';
 
 /**

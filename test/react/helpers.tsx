@@ -1,4 +1,3 @@
-import './realm.js';
 import { WebSocket } from 'ws';
 import React, { Profiler, type ProfilerOnRenderCallback, type ReactNode } from 'react';
 import type { WebSocketConstructor } from '../../src/client/index.js';
