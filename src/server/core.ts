@@ -60,7 +60,7 @@ export class SignalCore {
   private link: BrokerLink | null = null;
   private routeSeq = 0;
   /** Roster reads in flight: channel -> sets of addresses that broker messages touched meanwhile. */
-  private readonly rosterReads = new Map<string, Set<Set<string>>>();
+  private readonly rosterReads = new Map<string, Set<RosterRead>>();
   private shuttingDown = false;
 
   constructor(opts: CoreOptions = {}) {
@@ -330,8 +330,10 @@ export class SignalCore {
       const link = await this.linkP;
       await link.subscribe(channelTopic(name));
       // A join or leave that arrives while the roster is read is newer than the read: it wins.
-      const { fresh, touched } = await this.readRoster(link, name);
-      for (const [addr, state] of fresh) if (!touched.has(addr) && !c.roster.has(addr)) c.roster.set(addr, state);
+      const { fresh, touched, states } = await this.readRoster(link, name);
+      for (const [addr, state] of fresh) {
+        if (!touched.has(addr) && !c.roster.has(addr)) c.roster.set(addr, states.has(addr) ? states.get(addr) : state);
+      }
     })();
     this.channels.set(name, c);
     return c;
@@ -359,7 +361,8 @@ export class SignalCore {
       if (msg.t === 'join') c.roster.set(msg.from, c.roster.get(msg.from));
       else if (msg.t === 'leave') c.roster.delete(msg.from);
       else if (msg.hasState && c.roster.has(msg.from)) c.roster.set(msg.from, msg.state);
-      if (msg.t !== 'pub' || msg.hasState) this.touch(msg.ch, msg.from);
+      else if (msg.hasState) this.lateState(msg.ch, msg.from, msg.state);
+      if (msg.t !== 'pub' || (msg.hasState && c.roster.has(msg.from))) this.touch(msg.ch, msg.from);
       this.fanOut(c, outFrame(msg.frame), null);
     } catch {
       // A malformed broker message must not take the node down.
@@ -394,7 +397,8 @@ export class SignalCore {
             if (s.channels.get(name)) await link.addMember(name, { address: addr, state: c.roster.get(addr) });
           }
         }
-        const { fresh, touched } = await this.readRoster(link, name);
+        const { fresh, touched, states } = await this.readRoster(link, name);
+        for (const [addr, state] of states) if (fresh.has(addr)) fresh.set(addr, state);
         if (this.channels.get(name) !== c) continue;
         for (const addr of [...c.roster.keys()]) {
           if (!fresh.has(addr) && !touched.has(addr)) this.onMembersLost(name, [addr]);
@@ -417,23 +421,29 @@ export class SignalCore {
   }
 
   /** Read a roster, noting which addresses broker messages touched while the read was in flight. */
-  private async readRoster(link: BrokerLink, name: string): Promise<{ fresh: Map<string, unknown>; touched: Set<string> }> {
-    const touched = new Set<string>();
+  private async readRoster(link: BrokerLink, name: string): Promise<RosterRead & { fresh: Map<string, unknown> }> {
+    const read: RosterRead = { touched: new Set(), states: new Map() };
     let reads = this.rosterReads.get(name);
     if (!reads) this.rosterReads.set(name, (reads = new Set()));
-    reads.add(touched);
+    reads.add(read);
     try {
       const members = await link.members(name);
-      return { fresh: new Map(members.map((m) => [m.address, m.state] as const)), touched };
+      return { fresh: new Map(members.map((m) => [m.address, m.state] as const)), ...read };
     } finally {
-      reads.delete(touched);
+      reads.delete(read);
       if (reads.size === 0 && this.rosterReads.get(name) === reads) this.rosterReads.delete(name);
     }
   }
 
   private touch(channel: string, address: string): void {
     const reads = this.rosterReads.get(channel);
-    if (reads) for (const t of reads) t.add(address);
+    if (reads) for (const r of reads) r.touched.add(address);
+  }
+
+  /** A state from a member not yet in the roster, while the roster is being read: newer than the read. */
+  private lateState(channel: string, address: string, state: unknown): void {
+    const reads = this.rosterReads.get(channel);
+    if (reads) for (const r of reads) r.states.set(address, state);
   }
 
   private refuse(s: Session, err: FrameError): void {
@@ -443,6 +453,14 @@ export class SignalCore {
   private internal(s: Session, e: unknown): void {
     this.refuse(s, { code: ERROR.INTERNAL, message: `internal error: ${(e as Error)?.message ?? String(e)}` });
   }
+}
+
+/** What changed while a roster was being read from the broker (those changes are newer than the read). */
+interface RosterRead {
+  /** Members that joined, left or changed state meanwhile. */
+  touched: Set<string>;
+  /** States published meanwhile by members the roster did not hold yet. */
+  states: Map<string, unknown>;
 }
 
 function rid(id: RpcId | undefined): { id?: RpcId } {
