@@ -44,6 +44,12 @@ export interface SignalOptions {
    * @default 65536
    */
   maxFrameBytes?: number;
+  /**
+   * Pace outgoing frames so the server's rate limit is never hit (a rejoin of many channels, a burst of
+   * sends): past the burst, frames wait in the queue and leave at `framesPerSecond`. `false` to send at once.
+   * @default { framesPerSecond: 45, burst: 180 } (under the server's default 50/s with a burst of 200)
+   */
+  rateLimit?: false | { framesPerSecond?: number; burst?: number };
   /** Connect from the constructor. @default true */
   autoConnect?: boolean;
 }
@@ -81,7 +87,12 @@ export class Signal<M extends object = Payload> extends Emitter<SignalEvents<M>>
   private _state: ConnectionState = 'closed';
   private _token: AccessToken;
   private ws: WebSocketLike | null = null;
-  private queue: { text: string; payload: Payload }[] = [];
+  /** Frames not written yet, in order. With `payload`: a user's call, kept across reconnects; without: a control frame (join, state, leave), re-issued after a reconnect. */
+  private queue: { text: string; payload?: Payload }[] = [];
+  private tokens = 0;
+  private refilledAt = 0;
+  private drainTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly pace: { framesPerSecond: number; burst: number } | null;
   private readonly pending = new Map<number, Pending>();
   private seq = 0;
   private readonly reconnectTimer: Timer;
@@ -99,6 +110,8 @@ export class Signal<M extends object = Payload> extends Emitter<SignalEvents<M>>
     super();
     this._token = typeof token === 'string' ? new AccessToken(token) : token;
     this.opts = { maxQueue: 256, pingInterval: 25_000, pongTimeout: 10_000, requestTimeout: 10_000, maxFrameBytes: 64 * 1024, ...options };
+    const rl = options.rateLimit;
+    this.pace = rl === false ? null : { framesPerSecond: rl?.framesPerSecond ?? 45, burst: rl?.burst ?? 180 };
     const r = options.reconnect;
     const delayFor: DelayFor = typeof r === 'function' ? r : exponentialBackoff(typeof r === 'object' ? r : {});
     this.reconnectTimer = new Timer(() => this.connect(), delayFor);
@@ -181,6 +194,7 @@ export class Signal<M extends object = Payload> extends Emitter<SignalEvents<M>>
   close(): void {
     this.reconnectTimer.cancel();
     this.stopKeepalive();
+    this.stopDrain();
     this.connectedToken = null; // a later token update must not reopen a closed client
     this.handshaking = false;
     const ws = this.ws;
@@ -311,18 +325,22 @@ export class Signal<M extends object = Payload> extends Emitter<SignalEvents<M>>
     if (this.ws !== ws) return;
     this.handshaking = false;
     this.reconnectTimer.reset();
+    this.tokens = this.pace?.burst ?? 0;
+    this.refilledAt = Date.now();
     this.setState('open');
     this.startKeepalive();
+    // Joins first, then what was queued while away (user calls, in order).
+    const q = this.queue;
+    this.queue = [];
     // Always a rejoin: participants known from before (a reconnect, or close() then connect()) that
     // the server does not announce again are removed with op -1.
     for (const ch of [...this.channels.values()]) ch._join(true);
-    const q = this.queue;
-    this.queue = [];
-    for (const f of q) this.write(f.text);
+    for (const f of q) this.enqueue(f);
   }
 
   private onClose(code: number, reason: string): void {
     this.handshaking = false;
+    this.stopDrain();
     const ws = this.ws;
     if (ws) detach(ws);
     this.ws = null;
@@ -435,14 +453,14 @@ export class Signal<M extends object = Payload> extends Emitter<SignalEvents<M>>
       }, this.opts.requestTimeout);
       const about = typeof params.id === 'string' ? { method, channel: params.id } : { method };
       this.pending.set(id, { resolve, reject, timer, about });
-      this.write(encodeCall(method, params, id));
+      this.enqueue({ text: encodeCall(method, params, id) });
     });
   }
 
   private sendNow(method: string, params: Payload): void {
     if (this._state !== 'open') return;
     const text = encodeCall(method, params);
-    if (!this.tooLarge(method, params, text)) this.write(text);
+    if (!this.tooLarge(method, params, text)) this.enqueue({ text });
   }
 
   /** Refuse (and report) a frame the server would close the connection for. */
@@ -457,10 +475,6 @@ export class Signal<M extends object = Payload> extends Emitter<SignalEvents<M>>
   private sendCall(method: string, params: Payload): void {
     const text = encodeCall(method, params);
     if (this.tooLarge(method, params, text)) return;
-    if (this._state === 'open') {
-      this.write(text);
-      return;
-    }
     if (this._state === 'closed' && !this.ws && !this.reconnectTimer.pending && !this.fetchingToken) {
       this.emit('error', new SignalError(CLIENT_ERROR.CLOSED, `${method} not sent: the connection is closed`, { method, payload: params }));
       return;
@@ -469,7 +483,45 @@ export class Signal<M extends object = Payload> extends Emitter<SignalEvents<M>>
       this.emit('error', new SignalError(CLIENT_ERROR.QUEUE_FULL, `${method} not sent: ${this.opts.maxQueue} frames already queued`, { method, payload: params }));
       return;
     }
-    this.queue.push({ text, payload: params });
+    this.enqueue({ text, payload: params });
+  }
+
+  /** Write now when open, paced and nothing waits; else queue (drained by a timer once open). */
+  private enqueue(item: { text: string; payload?: Payload }): void {
+    if (this._state === 'open' && this.queue.length === 0 && this.takeToken()) {
+      this.write(item.text);
+      return;
+    }
+    this.queue.push(item);
+    this.armDrain();
+  }
+
+  private takeToken(cost = 1, force = false): boolean {
+    const pace = this.pace;
+    if (!pace) return true;
+    const now = Date.now();
+    this.tokens = Math.min(pace.burst, this.tokens + ((now - this.refilledAt) * pace.framesPerSecond) / 1000);
+    this.refilledAt = now;
+    if (this.tokens < cost && !force) return false;
+    this.tokens -= cost;
+    return true;
+  }
+
+  private armDrain(): void {
+    if (this.drainTimer !== undefined || this._state !== 'open' || this.queue.length === 0) return;
+    const wait = this.pace ? Math.ceil(((1 - this.tokens) * 1000) / this.pace.framesPerSecond) : 0;
+    this.drainTimer = setTimeout(() => {
+      this.drainTimer = undefined;
+      while (this._state === 'open' && this.queue.length > 0 && this.takeToken()) this.write(this.queue.shift()!.text);
+      this.armDrain();
+    }, Math.max(1, wait));
+  }
+
+  /** Stop draining; control frames are dropped (re-issued after a reconnect), user calls stay queued. */
+  private stopDrain(): void {
+    if (this.drainTimer !== undefined) clearTimeout(this.drainTimer);
+    this.drainTimer = undefined;
+    if (this.queue.some((f) => f.payload === undefined)) this.queue = this.queue.filter((f) => f.payload !== undefined);
   }
 
   private write(text: string): void {
@@ -498,6 +550,7 @@ export class Signal<M extends object = Payload> extends Emitter<SignalEvents<M>>
   private startKeepalive(): void {
     this.stopKeepalive();
     this.pingTimer = setInterval(() => {
+      this.takeToken(1, true); // pings jump the queue but count, as on the server
       this.write(PING);
       this.armPongTimeout(true);
     }, this.opts.pingInterval);

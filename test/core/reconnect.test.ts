@@ -113,6 +113,32 @@ describe('server restart on the same port', () => {
   });
 });
 
+describe('many channels', () => {
+  it('100 presence channels with state: the rejoin after a restart stays under the rate limit, every state comes back', { timeout: 30_000 }, async () => {
+    const s1 = await start();
+    const { port, secret } = s1;
+    const alice = client(await s1.token('alice', 'web'));
+    const errors: SignalError[] = [];
+    alice.on('error', (e) => errors.push(e));
+    await open(alice);
+    const chans = Array.from({ length: 100 }, (_, i) => alice.join<object, { i: number }>(`c${i}`, { presence: true }));
+    chans.forEach((c, i) => c.me.updateState({ i }));
+    for (let n = 0; n < 100; n++) alice.send({ to: 'nobody', n });
+    await Promise.all(chans.map((c) => c.ready));
+    await stop(s1);
+    const s2 = await start({ port, secret });
+    await open(alice);
+    await Promise.all(chans.map((c) => c.ready));
+    const bob = client(await s2.token('bob', 'web'));
+    await open(bob);
+    const seen = Array.from({ length: 100 }, (_, i) => bob.join<object, { i: number }>(`c${i}`, { presence: true }));
+    await Promise.all(seen.map((c) => c.ready));
+    await waitFor(() => seen.every((c) => [...c.participants.values()][0]?.state !== undefined), 10_000, 'every state');
+    seen.forEach((c, i) => expect([...c.participants.values()][0]!.state).toEqual({ i }));
+    expect(errors).toEqual([]);
+  });
+});
+
 describe('the token path', () => {
   it('a refused token without getToken: closed, SIGNAL_ERR_UNAUTHORIZED (-32001), no retry loop', async () => {
     const s = await start();

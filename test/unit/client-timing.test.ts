@@ -202,6 +202,62 @@ describe('outgoing queue', () => {
   });
 });
 
+describe('pacing (under the server rate limit)', () => {
+  const sends = (ws: { sent: string[] }) => ws.sent.filter((f) => f.includes('signal.send')).length;
+
+  it('past the burst, frames leave at framesPerSecond, in order, none lost', () => {
+    const { sig, fake, errors } = setup({ pingInterval: 1e9 });
+    fake.last().accept();
+    for (let n = 0; n < 300; n++) sig.send({ to: 'bob', n });
+    expect(sends(fake.last())).toBe(180);
+    expect(sig.queued).toBe(120);
+    vi.advanceTimersByTime(1000);
+    expect(sends(fake.last())).toBeGreaterThanOrEqual(180 + 44);
+    expect(sends(fake.last())).toBeLessThanOrEqual(180 + 46);
+    vi.advanceTimersByTime(2000);
+    expect(sends(fake.last())).toBe(300);
+    const ns = fake.last().sent.filter((f) => f.includes('signal.send')).map((f) => (JSON.parse(f) as { params: { n: number } }).params.n);
+    expect(ns).toEqual(Array.from({ length: 300 }, (_, i) => i));
+    expect(errors).toEqual([]);
+    sig.close();
+  });
+
+  it('the paced queue is bounded by maxQueue too', () => {
+    const { sig, fake, errors } = setup({ pingInterval: 1e9 });
+    fake.last().accept();
+    for (let n = 0; n < 500; n++) sig.send({ to: 'bob', n });
+    expect(sends(fake.last())).toBe(180);
+    expect(sig.queued).toBe(256);
+    expect(errors.map((e) => e.code)).toEqual(Array(64).fill('SIGNAL_ERR_QUEUE_FULL'));
+    expect(errors[0]!.payload).toEqual({ to: 'bob', n: 436 });
+    sig.close();
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('a drop keeps queued user calls for the next connection (after the rejoin), drops control frames', () => {
+    const { sig, fake } = setup({ pingInterval: 1e9, reconnect: () => 10 }, { sub: 'alice/web', aud: 'http://h:1' });
+    fake.last().accept();
+    const ch = sig.join('room');
+    for (let n = 0; n < 200; n++) ch.publish({ n });
+    fake.last().drop();
+    expect(sig.queued).toBe(21); // 1 join + 179 publishes went out
+    vi.advanceTimersByTime(10);
+    fake.last().accept();
+    const sent = fake.last().sent.slice(1).map((f) => JSON.parse(f) as { method: string; params: { n?: number } });
+    expect(sent[0]!.method).toBe('signal.join');
+    expect(sent.slice(1).map((f) => f.params.n)).toEqual(Array.from({ length: 21 }, (_, i) => 179 + i));
+    sig.close();
+  });
+
+  it('rateLimit: false sends at once', () => {
+    const { sig, fake } = setup({ rateLimit: false, pingInterval: 1e9 });
+    fake.last().accept();
+    for (let n = 0; n < 500; n++) sig.send({ to: 'bob', n });
+    expect(sends(fake.last())).toBe(500);
+    sig.close();
+  });
+});
+
 describe('close()', () => {
   it('leaves no timer or socket behind, whatever the state', () => {
     const { sig, fake } = setup({}, { sub: 'alice/web', aud: 'http://h:1' }); // no exp: the token holds no timer
