@@ -1,4 +1,5 @@
 import { CLIENT_ERROR, CLOSE, ERROR, ERROR_CODE, METHOD, PING } from '../protocol/constants.js';
+import { parseAddress } from '../protocol/address.js';
 import { encodeCall, parseServerFrame, type ServerNotification } from '../protocol/frames.js';
 import { AccessToken } from './access-token.js';
 import { exponentialBackoff, Timer, type BackoffOptions, type DelayFor } from './backoff.js';
@@ -232,7 +233,7 @@ export class Signal<M extends object = Payload> extends Emitter<SignalEvents<M>>
   /** Send a direct message to `identity`, `identity/device` or `identity/device/route`. */
   send(payload: M & { to: string }): void {
     const to = (payload as { to?: unknown }).to;
-    if (typeof to !== 'string' || to.length === 0) throw new TypeError('send: payload.to must be an address string');
+    if (parseAddress(to) === null) throw new TypeError('send: payload.to must be identity, identity/device or identity/device/route');
     const { id: _drop, ...rest } = payload as Payload;
     this.sendCall(METHOD.send, rest);
   }

@@ -165,6 +165,7 @@ describe('join result', () => {
     expect(() => alice.join('')).toThrow(TypeError);
     expect(() => alice.join('x'.repeat(257))).toThrow(TypeError);
     expect(() => alice.send({ to: '' } as never)).toThrow(TypeError);
+    for (const to of ['a//b', 'a/b/c/d', '/x', 'x/', 42]) expect(() => alice.send({ to } as never)).toThrow(TypeError);
   });
 
   it('a join made while connecting is sent once open', async () => {
