@@ -139,16 +139,42 @@ export interface ServerProcess {
 }
 
 /** Spawn `bin/react-signal-service.js serve --port 0 --redis URL --secret S` and wait for its `listening on` line. */
+/** Every server process spawned by these helpers and not yet exited (so a failed test never orphans one). */
+const spawned = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const c of spawned) c.kill('SIGKILL');
+});
+
+/** SIGKILL every server process these helpers started that is still running, and wait for them. */
+export async function killAllSpawned(): Promise<void> {
+  const left = [...spawned];
+  await Promise.all(
+    left.map(
+      (c) =>
+        new Promise<void>((r) => {
+          if (c.exitCode !== null || c.signalCode !== null) return r();
+          c.once('exit', () => r());
+          c.kill('SIGKILL');
+        }),
+    ),
+  );
+}
+
 export async function spawnServer(redisUrl: string, secret: string, env: Record<string, string> = {}): Promise<ServerProcess> {
   const child = spawn(process.execPath, ['bin/react-signal-service.js', 'serve', '--port', '0', '--redis', redisUrl, '--secret', secret], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...env },
   });
+  spawned.add(child);
   const output: string[] = [];
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  void exited.then(() => spawned.delete(child));
   child.stderr!.on('data', (d) => output.push(String(d)));
   const url = await new Promise<string>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`server did not start: ${output.join('')}`)), 15_000);
+    const t = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`server did not start: ${output.join('')}`));
+    }, 15_000);
     createInterface({ input: child.stdout! }).on('line', (line) => {
       output.push(line);
       const m = /listening on (http:\/\/\S+)/.exec(line);

@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import type { Signal } from '../../src/client/signal.js';
 import { waitFor, sleep } from '../helpers/wait.js';
-import { connectSignal, RawClient, seenMembers, spawnServer, startRedisServer, type RedisServer, type ServerProcess } from './helpers.js';
+import { connectSignal, killAllSpawned, RawClient, seenMembers, spawnServer, startRedisServer, type RedisServer, type ServerProcess } from './helpers.js';
 
 // Server processes started through the CLI (`serve --redis`), joined by one private redis-server.
 const SECRET = 'redis-multi-process-secret';
@@ -16,6 +16,7 @@ beforeAll(async () => {
   redis = await startRedisServer();
 });
 afterAll(async () => {
+  await killAllSpawned();
   await redis?.kill();
 });
 afterEach(async () => {
@@ -25,6 +26,7 @@ afterEach(async () => {
   sigs = [];
   await Promise.all(procs.map((p) => p.kill('SIGKILL')));
   procs = [];
+  await killAllSpawned(); // also those whose sibling failed to start inside servers()
   if (!redis.running) await redis.start();
   const r = new Redis(redis.url);
   await r.flushall().finally(() => r.disconnect());
