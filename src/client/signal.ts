@@ -48,7 +48,8 @@ export interface SignalOptions {
   /**
    * Pace outgoing frames so the server's rate limit is never hit (a rejoin of many channels, a burst of
    * sends): past the burst, frames wait in the queue and leave at `framesPerSecond`. `false` to send at once.
-   * @default { framesPerSecond: 45, burst: 180 } (under the server's default 50/s with a burst of 200)
+   * @default 90% of the rate the server tells in its join replies; before the first one (or from a server that
+   * does not tell) { framesPerSecond: 45, burst: 180 }, under the server's default 50/s with a burst of 200
    */
   rateLimit?: false | { framesPerSecond?: number; burst?: number };
   /** Connect from the constructor. @default true */
@@ -93,7 +94,7 @@ export class Signal<M extends object = Payload> extends Emitter<SignalEvents<M>>
   private tokens = 0;
   private refilledAt = 0;
   private drainTimer: ReturnType<typeof setTimeout> | undefined;
-  private readonly pace: { framesPerSecond: number; burst: number } | null;
+  private pace: { framesPerSecond: number; burst: number } | null;
   private readonly pending = new Map<number, Pending>();
   private seq = 0;
   private readonly reconnectTimer: Timer;
@@ -400,7 +401,10 @@ export class Signal<M extends object = Payload> extends Emitter<SignalEvents<M>>
         this.pending.delete(r.id as number);
         clearTimeout(p.timer);
         if ('error' in r) p.reject(SignalError.fromRpc(r.error.code, r.error.message, p.about));
-        else p.resolve(r.result);
+        else {
+          if (p.about.method === METHOD.join) this.adoptRate(r.result);
+          p.resolve(r.result);
+        }
       }
     } catch (e) {
       this.emit('error', new SignalError(CLIENT_ERROR.PROTOCOL, `bad frame: ${(e as Error).message}`));
@@ -494,6 +498,30 @@ export class Signal<M extends object = Payload> extends Emitter<SignalEvents<M>>
       return;
     }
     this.queue.push(item);
+    this.armDrain();
+  }
+
+  /** Pace under the rate the server told (extension of the join reply), unless the user chose a pace. */
+  private adoptRate(result: unknown): void {
+    if (this.opts.rateLimit !== undefined) return;
+    const rate = (result as { rate?: { framesPerSecond?: unknown; burst?: unknown } } | null)?.rate;
+    if (typeof rate !== 'object' || rate === null) return;
+    const { framesPerSecond: fps, burst } = rate;
+    if (fps === null) {
+      // An unlimited server (Infinity serializes as null).
+      this.pace = null;
+      this.armDrain();
+      return;
+    }
+    if (typeof fps !== 'number' || typeof burst !== 'number' || !(fps > 0) || !(burst >= 1)) return;
+    const next = fps > 1e6 ? null : { framesPerSecond: fps * 0.9, burst: Math.max(1, Math.floor(burst * 0.9)) };
+    if (next && this.pace && next.framesPerSecond === this.pace.framesPerSecond && next.burst === this.pace.burst) return;
+    this.pace = next;
+    if (next) this.tokens = Math.min(this.tokens, next.burst);
+    if (this.drainTimer !== undefined) {
+      clearTimeout(this.drainTimer);
+      this.drainTimer = undefined;
+    }
     this.armDrain();
   }
 

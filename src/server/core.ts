@@ -256,7 +256,9 @@ export class SignalCore {
     const fail = (code: FrameError['code'], message: string): void =>
       this.refuse(s, { code, message, method: METHOD.join, channel: name, ...rid(rpcId) });
     if (s.channels.has(name)) {
-      if (s.channels.get(name) === presence) return s.result(rpcId, { id: name, presence, address: s.address }, this.limits.maxBufferedBytes);
+      if (s.channels.get(name) === presence) {
+        return s.result(rpcId, { id: name, presence, members: this.channels.get(name)?.roster.size ?? 0, address: s.address, rate: this.rate() }, this.limits.maxBufferedBytes);
+      }
       this.leave(s, name); // presence changed: rejoin with the new flag
     }
     if (s.channels.size >= this.limits.maxChannelsPerConnection) {
@@ -295,7 +297,7 @@ export class SignalCore {
       await this.link?.addMember(name, { address: s.address });
       void this.link?.publish(channelTopic(name), { t: 'join', ch: name, from: s.address, frame: frame.text });
     }
-    s.result(rpcId, { id: name, presence, members: c.roster.size, address: s.address }, this.limits.maxBufferedBytes);
+    s.result(rpcId, { id: name, presence, members: c.roster.size, address: s.address, rate: this.rate() }, this.limits.maxBufferedBytes);
   }
 
   private leaveCall(s: Session, name: string, rpcId: RpcId | undefined): void {
@@ -444,6 +446,11 @@ export class SignalCore {
   private lateState(channel: string, address: string, state: unknown): void {
     const reads = this.rosterReads.get(channel);
     if (reads) for (const r of reads) r.states.set(address, state);
+  }
+
+  /** The rate limit, told in join replies (extension) so clients can pace themselves under it. */
+  private rate(): { framesPerSecond: number; burst: number } {
+    return { framesPerSecond: this.limits.framesPerSecond, burst: this.limits.frameBurst };
   }
 
   private refuse(s: Session, err: FrameError): void {

@@ -191,6 +191,33 @@ describe('join result', () => {
   });
 });
 
+describe('client pacing follows the server', () => {
+  it('a server with raised limits tells them in the join reply: the client then sends 1000 frames at once', async () => {
+    srv = await startTestServer({ limits: { framesPerSecond: 1e9, frameBurst: 1e9 } });
+    const alice = await srv.connect('alice', 'web', { maxQueue: 5000 });
+    const bob = await srv.connect('bob', 'web');
+    await alice.join('any').ready;
+    let got = 0;
+    bob.on('message', () => got++);
+    const t0 = Date.now();
+    for (let n = 0; n < 1000; n++) alice.send({ to: 'bob', n });
+    await waitFor(() => got === 1000, 5000);
+    expect(Date.now() - t0).toBeLessThan(3000); // paced at the default 45/s this would take 18 s
+  });
+
+  it('with the default limits, 400 sends at once are paced and all delivered (the server would refuse half)', { timeout: 20_000 }, async () => {
+    srv = await startTestServer();
+    const alice = await srv.connect('alice', 'web');
+    const bob = await srv.connect('bob', 'web');
+    const errors = errorsOf(alice);
+    let got = 0;
+    bob.on('message', () => got++);
+    for (let n = 0; n < 400; n++) alice.send({ to: 'bob', n });
+    await waitFor(() => got === 400, 15_000);
+    expect(errors).toEqual([]);
+  });
+});
+
 describe('frame size on the client', () => {
   it('a call bigger than maxFrameBytes is refused locally (SIGNAL_ERR_TOO_LARGE with the payload); the connection stays', async () => {
     srv = await startTestServer();

@@ -225,7 +225,13 @@ describe('presence', () => {
     expect(await raw.next()).toStrictEqual({
       jsonrpc: '2.0',
       id: 1,
-      result: { id: 'room', presence: true, members: 2, address: expect.stringMatching(addressOf('bob/x')) },
+      result: {
+        id: 'room',
+        presence: true,
+        members: 2,
+        address: expect.stringMatching(addressOf('bob/x')),
+        rate: { framesPerSecond: 50, burst: 200 },
+      },
     });
     await waitFor(() => ca.participants.size === 1);
     // Same channel, presence off: Bob leaves the roster but stays a (silent) member.

@@ -249,6 +249,49 @@ describe('pacing (under the server rate limit)', () => {
     sig.close();
   });
 
+  const joinReply = (fake: ReturnType<typeof fakeWebSocket>, rate: unknown) => {
+    const req = fake.last().sent.map((f) => (f === '_ping' ? null : (JSON.parse(f) as { id?: number; method: string }))).find((f) => f?.method === 'signal.join');
+    fake.last().receive(JSON.stringify({ jsonrpc: '2.0', id: req!.id, result: { id: 'room', address: 'alice/web/r', rate } }));
+  };
+
+  it('adopts 90% of the rate the server tells in a join reply', async () => {
+    const { sig, fake } = setup({ pingInterval: 1e9, maxQueue: 5000 });
+    fake.last().accept();
+    const ch = sig.join('room');
+    joinReply(fake, { framesPerSecond: 1000, burst: 1000 });
+    await ch.ready;
+    for (let n = 0; n < 1200; n++) ch.publish({ n });
+    const pubs = () => fake.last().sent.filter((f) => f.includes('signal.publish')).length;
+    expect(pubs()).toBe(179); // what was left of the default burst
+    vi.advanceTimersByTime(1000); // refills at 900/s (the default pace would allow 45)
+    expect(pubs()).toBeGreaterThanOrEqual(179 + 890);
+    expect(pubs()).toBeLessThanOrEqual(179 + 900);
+    vi.advanceTimersByTime(1000);
+    expect(pubs()).toBe(1200);
+    sig.close();
+  });
+
+  it('an unlimited server (huge or null rate) means no pacing; an explicit rateLimit wins', async () => {
+    for (const rate of [{ framesPerSecond: 1e9, burst: 1e9 }, { framesPerSecond: null, burst: null }]) {
+      const { sig, fake } = setup({ pingInterval: 1e9, maxQueue: 10_000 });
+      fake.last().accept();
+      const ch = sig.join('room');
+      joinReply(fake, rate);
+      await ch.ready;
+      for (let n = 0; n < 2000; n++) sig.send({ to: 'bob', n });
+      expect(fake.last().sent.filter((f) => f.includes('signal.send'))).toHaveLength(2000);
+      sig.close();
+    }
+    const { sig, fake } = setup({ pingInterval: 1e9, rateLimit: { framesPerSecond: 10, burst: 5 } });
+    fake.last().accept();
+    const ch = sig.join('room');
+    joinReply(fake, { framesPerSecond: 1e9, burst: 1e9 });
+    await ch.ready;
+    for (let n = 0; n < 20; n++) sig.send({ to: 'bob', n });
+    expect(fake.last().sent.filter((f) => f.includes('signal.send'))).toHaveLength(4);
+    sig.close();
+  });
+
   it('rateLimit: false sends at once', () => {
     const { sig, fake } = setup({ rateLimit: false, pingInterval: 1e9 });
     fake.last().accept();
