@@ -76,9 +76,9 @@ export function createSignalServer(options: SignalServerOptions): SignalServer {
   heartbeat.unref();
 
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    if (closing || !PATHS.some((p) => url.pathname.endsWith(p))) {
-      socket.end(closing ? 'HTTP/1.1 503 Service Unavailable\r\n\r\n' : 'HTTP/1.1 404 Not Found\r\n\r\n');
+    const url = parseUrl(req.url);
+    if (closing || !url || !PATHS.some((p) => url.pathname.endsWith(p))) {
+      socket.end(closing ? 'HTTP/1.1 503 Service Unavailable\r\n\r\n' : url ? 'HTTP/1.1 404 Not Found\r\n\r\n' : 'HTTP/1.1 400 Bad Request\r\n\r\n');
       return;
     }
     socket.on('error', destroyOnError); // not a closure: it would keep req and url alive as long as the socket
@@ -117,7 +117,11 @@ export function createSignalServer(options: SignalServerOptions): SignalServer {
   };
 
   const handleRequest = (req: IncomingMessage, res: ServerResponse): boolean => {
-    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    const path = parseUrl(req.url)?.pathname;
+    if (path === undefined) {
+      json(res, 400, { error: 'bad request URL' });
+      return true;
+    }
     if (path === '/healthz' && req.method === 'GET') {
       const st = core.stats();
       json(res, 200, { ok: !closing, connections: st.connections, channels: st.channels });
@@ -145,6 +149,10 @@ export function createSignalServer(options: SignalServerOptions): SignalServer {
         try {
           input = JSON.parse(body || '{}');
         } catch {
+          return json(res, 400, { error: 'body must be JSON {identity, device?}' });
+        }
+        // `null`, an array or a scalar is no body we can read (and must never throw in this callback).
+        if (typeof input !== 'object' || input === null || Array.isArray(input)) {
           return json(res, 400, { error: 'body must be JSON {identity, device?}' });
         }
         if (options.secret === undefined) return json(res, 501, { error: 'dev tokens need an HS256 secret' });
@@ -226,4 +234,13 @@ function closeReason(text: string): string {
   let out = text.slice(0, 123);
   while (Buffer.byteLength(out) > 123) out = out.slice(0, -1);
   return out;
+}
+
+/** The request URL, or `null` when it cannot be parsed (a bad request line must never throw in a handler). */
+function parseUrl(raw: string | undefined): URL | null {
+  try {
+    return new URL(raw ?? '/', 'http://localhost');
+  } catch {
+    return null;
+  }
 }

@@ -3,6 +3,7 @@
  * or publicUrl, CORS, limits), attach() on an existing server, and close() with 1001.
  */
 import { createServer, request, type Server } from 'node:http';
+import { connect } from 'node:net';
 import { decodeJwt, exportSPKI, generateKeyPair } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Signal } from '../../src/client/index.js';
@@ -43,7 +44,32 @@ function raw(port: number, method: string, path: string, body?: string, headers:
   });
 }
 
+/** Write a raw HTTP request and return the status line of the answer ('' when the socket just closed). */
+function rawHttp(port: number, request: string): Promise<string> {
+  return new Promise((resolve) => {
+    const s = connect(port, '127.0.0.1', () => s.write(request));
+    let b = '';
+    const t = setTimeout(() => s.destroy(), 3000);
+    s.on('data', (d: Buffer) => (b += d.toString()));
+    s.on('error', () => {});
+    s.on('close', () => {
+      clearTimeout(t);
+      resolve(b.split('\r\n')[0] ?? '');
+    });
+  });
+}
+
 describe('HTTP endpoints', () => {
+  it('a malformed request URL gets 400 (plain or upgrade) and never takes the server down', async () => {
+    const { port, url } = await start({ secret: 's', devTokens: true });
+    const upgrade = 'Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n';
+    for (const target of ['http://[', 'http://%zz/', 'http://a b/']) {
+      expect(await rawHttp(port, `GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`)).toMatch(/^HTTP\/1\.1 400/);
+      expect(await rawHttp(port, `GET ${target} HTTP/1.1\r\nHost: x\r\n${upgrade}\r\n`)).toMatch(/^HTTP\/1\.1 400/);
+    }
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+  });
+
   it('dev tokens: aud from the Host header, else publicUrl; CORS preflight; limits', async () => {
     const { port } = await start({ secret: 's', devTokens: true });
     const viaLocalhost = await raw(port, 'POST', '/token', '{"identity":"a","device":"b"}', { host: `localhost:${port}` });
@@ -56,6 +82,11 @@ describe('HTTP endpoints', () => {
     expect(pre.headers['access-control-allow-origin']).toBe('*');
     expect((await raw(port, 'POST', '/token', JSON.stringify({ identity: 'a', pad: 'x'.repeat(5000) }))).status).toBe(413);
     expect((await raw(port, 'POST', '/token', '{"identity":42}')).status).toBe(400);
+    for (const body of ['null', '[]', '"x"', '7', '{"identity":"a","device":{}}', '{"identity":"a","claims":{"sub":"x"}}']) {
+      expect((await raw(port, 'POST', '/token', body)).status, body).toBeGreaterThanOrEqual(200);
+    }
+    expect((await raw(port, 'POST', '/token', 'null')).status).toBe(400);
+    expect((await raw(port, 'GET', '/healthz')).status).toBe(200); // still alive
 
     const fixed = await start({ secret: 's', devTokens: true, publicUrl: 'https://signal.example' });
     const t = await raw(fixed.port, 'POST', '/token', '{"identity":"a"}', { host: `localhost:${fixed.port}` });
