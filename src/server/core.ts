@@ -135,7 +135,7 @@ export class SignalCore {
     if (s.pending) {
       const p: Promise<void> = s.pending
         .then(run)
-        .catch((e) => this.internal(s, e))
+        .catch((e) => this.internal(s, e, call))
         .finally(() => {
           if (s.pending === p) s.pending = null;
         });
@@ -145,13 +145,13 @@ export class SignalCore {
     try {
       const r = run();
       if (r) {
-        const p: Promise<void> = r.catch((e) => this.internal(s, e)).finally(() => {
+        const p: Promise<void> = r.catch((e) => this.internal(s, e, call)).finally(() => {
           if (s.pending === p) s.pending = null;
         });
         s.pending = p;
       }
     } catch (e) {
-      this.internal(s, e);
+      this.internal(s, e, call);
     }
   }
 
@@ -457,8 +457,12 @@ export class SignalCore {
     s.refuse(err, this.limits.maxBufferedBytes);
   }
 
-  private internal(s: Session, e: unknown): void {
-    this.refuse(s, { code: ERROR.INTERNAL, message: `internal error: ${(e as Error)?.message ?? String(e)}` });
+  private internal(s: Session, e: unknown, call: { method: string; id?: RpcId; params: { id?: unknown } }): void {
+    // A payload nested so deeply that it cannot be re-encoded (JSON.stringify overflows its stack) is the client's fault.
+    if (e instanceof RangeError) {
+      return this.refuse(s, { code: ERROR.INVALID_PARAMS, message: 'params nested too deeply', method: call.method, ...idOf(call) });
+    }
+    this.refuse(s, { code: ERROR.INTERNAL, message: `internal error: ${(e as Error)?.message ?? String(e)}`, method: call.method, ...idOf(call) });
   }
 }
 

@@ -172,6 +172,19 @@ describe('bad frames (the connection stays open)', () => {
     await offenderStillServed(c);
   });
 
+  it('params nested too deeply to re-encode -> -32602, nothing delivered', async () => {
+    const c = await connectRaw('deep', 'x');
+    const deep = `${'['.repeat(30_000)}${']'.repeat(30_000)}`;
+    c.send(`{"jsonrpc":"2.0","method":"signal.send","params":{"to":"witness2","x":${deep}}}`);
+    expect(await c.next()).toStrictEqual(errorNote(ERROR.INVALID_PARAMS, { method: 'signal.send' }));
+    c.send(`{"jsonrpc":"2.0","method":"signal.join","params":{"id":"deep"},"id":1}`);
+    expect(await c.next()).toMatchObject({ id: 1, result: { id: 'deep' } });
+    c.send(`{"jsonrpc":"2.0","method":"signal.publish","params":{"id":"deep","x":${deep}},"id":2}`);
+    expect(await c.next()).toStrictEqual(rpcError(2, ERROR.INVALID_PARAMS));
+    expect(await w2.drain(50)).toEqual([]);
+    await offenderStillServed(c);
+  });
+
   it('a binary frame -> -32600, never closes', async () => {
     const c = await connectRaw('bad', 'x');
     c.ws.send(Buffer.from(JSON.stringify({ jsonrpc: '2.0', method: 'signal.send', params: { to: 'witness2' } })), { binary: true });
