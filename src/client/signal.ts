@@ -31,7 +31,10 @@ export interface SignalOptions {
   reconnect?: boolean | BackoffOptions | DelayFor;
   /** Fetch a fresh token (JWT or AccessToken) when the current one expired or was refused. */
   getToken?: () => Promise<string | AccessToken>;
-  /** Frames queued while not open; beyond this a send is refused with `SIGNAL_ERR_QUEUE_FULL`. @default 256 */
+  /**
+   * Frames waiting to be written (while not open, or held back by `rateLimit`); beyond this a send is refused
+   * with `SIGNAL_ERR_QUEUE_FULL`, carrying its payload. @default 256
+   */
   maxQueue?: number;
   /** Keepalive `_ping` interval in ms. @default 25000 */
   pingInterval?: number;
