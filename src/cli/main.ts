@@ -68,6 +68,10 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   const devTokens = values['dev-tokens'] ?? (env.SIGNAL_DEV_TOKENS === '1' || env.SIGNAL_DEV_TOKENS === 'true');
   const redisUrl = values.redis ?? env.SIGNAL_REDIS_URL;
   const publicUrl = values['public-url'] ?? env.SIGNAL_PUBLIC_URL;
+  if (publicUrl !== undefined && !/^https?:\/\/[^\s/]+/.test(publicUrl)) {
+    process.stderr.write(`--public-url must be an http(s):// base URL, got ${JSON.stringify(publicUrl)}\n`);
+    return 2;
+  }
   let broker: Broker | undefined;
   const ttlText = values['redis-ttl'] ?? env.SIGNAL_REDIS_TTL_MS;
   const ttlMs = ttlText === undefined ? undefined : Number(ttlText);

@@ -183,7 +183,7 @@ describe('react-signal-service serve', () => {
   });
 
   it('bad flags, bad values and unknown commands exit 2 with the usage on stderr', async () => {
-    for (const args of [['serve', '--nope'], ['serve', '--port', 'abc'], ['serve', '--port', '70000'], ['launch'], [], ['serve', 'extra'], ['serve', '--port']]) {
+    for (const args of [['serve', '--nope'], ['serve', '--port', 'abc'], ['serve', '--port', '70000'], ['launch'], [], ['serve', 'extra'], ['serve', '--port'], ['serve', '--public-url', 'ws://x'], ['serve', '--public-url', 'nope']]) {
       const r = run(args);
       expect(await exitOf(r), args.join(' ')).toEqual({ code: 2, signal: null });
       expect(r.err().length).toBeGreaterThan(0);
