@@ -33,7 +33,11 @@ function readInt(buf, needle) {
   }
 }
 
-const WS_OPTS = { perMessageDeflate: false, skipUTF8Validation: true };
+// A zero masking key keeps the frames valid (still masked) and saves the generator the XOR and random fill.
+const zeroMask = (mask) => mask.fill(0);
+let framesIn = 0; // every frame any client received (quiescence checks)
+let lastFrameAt = 0;
+const WS_OPTS = { perMessageDeflate: false, skipUTF8Validation: true, generateMask: zeroMask };
 
 /** A raw client of ours or of the bare-ws baselines (same JSON-RPC frames). */
 function rpcClient(url, channel, presence) {
@@ -61,6 +65,8 @@ function rpcClient(url, channel, presence) {
     ws.on('error', (e) => reject(e));
     ws.on('open', () => ws.send(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'signal.join', params: { id: channel, presence } })));
     ws.on('message', (buf) => {
+      framesIn++;
+      lastFrameAt = now();
       if (c.onFrame) c.onFrame(buf);
       const s = readInt(buf, S);
       if (s >= 0) {
@@ -100,6 +106,8 @@ function sioClient(url) {
     const timer = setTimeout(() => reject(new Error('socket.io connect timeout')), 30000);
     ws.on('error', (e) => reject(e));
     ws.on('message', (buf) => {
+      framesIn++;
+      lastFrameAt = now();
       const b0 = buf[0];
       if (b0 === 0x34 && buf[1] === 0x32) {
         // "42[...]": an event
@@ -275,6 +283,7 @@ function dm({ tag, pairs, warmMs = 300, durMs = 1500, stallMs = 5000 }) {
     let tEnd = 0;
     let lastProgress = now();
     let inflight = 0;
+    let cpu0 = null;
     for (let i = 0; i < pairs; i++) {
       const a = cs[2 * i];
       const b = cs[2 * i + 1];
@@ -303,6 +312,7 @@ function dm({ tag, pairs, warmMs = 300, durMs = 1500, stallMs = 5000 }) {
         p50: +pct(sorted, 50).toFixed(2),
         p99: +pct(sorted, 99).toFixed(2),
         trips,
+        loadCpu: cpu0 ? +((cpu0.user + cpu0.system) / 1000 / (tEnd - tStart)).toFixed(2) : null,
         error,
       });
     };
@@ -316,9 +326,11 @@ function dm({ tag, pairs, warmMs = 300, durMs = 1500, stallMs = 5000 }) {
     setTimeout(() => {
       phase = 'measure';
       tStart = now();
+      cpu0 = process.cpuUsage();
       setTimeout(() => {
         phase = 'done';
         tEnd = now();
+        cpu0 = process.cpuUsage(cpu0);
         const t0 = now();
         const drain = setInterval(() => {
           if (inflight === 0 || now() - t0 > stallMs) {
@@ -350,7 +362,13 @@ async function idle({ tag, sys, port, n, presence = true, batch = 50 }) {
   };
   const all = await openMany(n, make, batch);
   groups.set(tag, { sys, publisher: { close() {} }, receivers: all });
-  return { ms: Math.round(now() - t0) };
+  const ms = Math.round(now() - t0);
+  // Wait until the server has nothing left in flight to us (no frame for 500 ms; bounded), so that its queued
+  // writes are not counted as per-connection memory.
+  const before = framesIn;
+  const deadline = now() + 60000;
+  while (now() - lastFrameAt < 500 && now() < deadline) await sleep(50);
+  return { ms, quietMs: Math.round(now() - t0) - ms, framesAfterJoin: framesIn - before, frames: framesIn };
 }
 
 /** A presence channel `crowd` with `n` raw members, each with ~`stateBytes` of state. */

@@ -9,7 +9,12 @@ export function verdict(r) {
   if (!r.target || r.ours == null) return null;
   const t = r.target;
   let m;
-  if ((m = /^(>=|<=) ([\d.]+)$/.exec(t))) return r.ratio == null ? null : m[1] === '>=' ? r.ratio >= +m[2] : r.ratio <= +m[2];
+  if ((m = /^(>=|<=|==) ([\d.]+)$/.exec(t))) {
+    // Against the ratio when there is a peer, else against our own figure.
+    const v = r.peer == null ? r.ours : r.ratio;
+    if (v == null) return null;
+    return m[1] === '>=' ? v >= +m[2] : m[1] === '<=' ? v <= +m[2] : v === +m[2];
+  }
   if ((m = /^<= ([\d.]+) ms$/.exec(t))) return r.ours <= +m[1];
   if ((m = /^<= ([\d.]+) kB and < 1$/.exec(t))) return r.ours / 1024 <= +m[1] && r.ratio < 1;
   return null;

@@ -101,12 +101,16 @@ async function fanoutAndDm(load) {
       if (n === 2000 || QUICK) {
         const dres = { signal: [], socketio: [] };
         const pairs = n / 2;
-        for (let r = 0; r < ROUNDS; r++) {
+        for (let r = 0; r < (QUICK ? 1 : 5); r++) {
           for (const k of r % 2 ? ['socketio', 'signal'] : ['signal', 'socketio']) {
+            const c0 = await servers[k].call('cpu');
+            const t0 = Date.now();
             const out = await load.call('dm', { tag: `${k}${n}`, pairs, warmMs: 300, durMs: 1500 }, 60000);
+            const c1 = await servers[k].call('cpu');
+            out.serverCpu = +((c1.user + c1.system - c0.user - c0.system) / 1000 / (Date.now() - t0)).toFixed(2);
             if (out.error) failures.push(`dm ${k}: ${out.error}`);
             dres[k].push(out);
-            log(`direct ${pairs} pairs round ${r + 1} ${k}: ${out.roundTripsPerSec} rt/s p50 ${out.p50} ms p99 ${out.p99} ms${out.error ? ' ERROR ' + out.error : ''}`);
+            log(`direct ${pairs} pairs round ${r + 1} ${k}: ${out.roundTripsPerSec} rt/s p50 ${out.p50} ms p99 ${out.p99} ms cpu server ${out.serverCpu} load ${out.loadCpu}${out.error ? ' ERROR ' + out.error : ''}`);
           }
         }
         raw.dm = dres;
@@ -138,6 +142,21 @@ async function fanoutAndDm(load) {
   }
 }
 
+/**
+ * V8's memory reducer gives committed pages back some seconds after a burst (seen at 4–6 s here), so RSS is read
+ * after GC once a second for 8 s and the last read counts; the same for every system, before and after.
+ */
+async function settledMemory(srv) {
+  const series = [];
+  let last;
+  for (let i = 0; i < 9; i++) {
+    if (i) await new Promise((r) => setTimeout(r, 1000));
+    last = await srv.call('mem');
+    series.push(last.rss);
+  }
+  return { last, series };
+}
+
 async function memory(load) {
   const n = QUICK ? 500 : 2000;
   const per = {};
@@ -148,13 +167,11 @@ async function memory(load) {
       // Warm the code paths, then measure from an idle baseline.
       await load.call('idle', { tag: `warm${k}`, sys, port: srv.info.port, n: 50 }, 60000);
       await load.call('close', { tag: `warm${k}` });
-      await new Promise((r) => setTimeout(r, 300));
-      const before = await srv.call('mem');
-      const c = await load.call('idle', { tag: `mem${k}`, sys, port: srv.info.port, n }, 180000);
-      await new Promise((r) => setTimeout(r, 500));
-      const after = await srv.call('mem');
-      per[k] = { rss: (after.rss - before.rss) / n, heap: (after.heapUsed - before.heapUsed) / n, before, after, connectMs: c.ms };
-      log(`memory ${k}: ${(per[k].rss / 1024).toFixed(1)} kB RSS / connection (heap ${(per[k].heap / 1024).toFixed(1)} kB), ${n} joined in ${c.ms} ms`);
+      const { last: before } = await settledMemory(srv);
+      const c = await load.call('idle', { tag: `mem${k}`, sys, port: srv.info.port, n, presence: !argv.includes('--no-presence') }, 180000);
+      const { last: after, series } = await settledMemory(srv);
+      per[k] = { rss: (after.rss - before.rss) / n, heap: (after.heapUsed - before.heapUsed) / n, before, after, rssSeries: series, connectMs: c.ms };
+      log(`memory ${k}: ${(per[k].rss / 1024).toFixed(1)} kB RSS / connection (heap ${(per[k].heap / 1024).toFixed(1)} kB), ${n} joined in ${c.ms} ms, quiet after ${c.quietMs} ms more`);
       await load.call('close', { tag: `mem${k}` });
     } finally {
       await srv.stop();
@@ -171,6 +188,18 @@ async function memory(load) {
       ratio: +(per.signal.rss / per[peer].rss).toFixed(3),
       better: 'lower',
       target,
+    });
+  }
+  for (const peer of ['socketio', 'wsString']) {
+    rows.push({
+      name: `live JS heap per idle connection (N=${n})`,
+      unit: 'kB heap',
+      ours: +(per.signal.heap / 1024).toFixed(2),
+      peer: +(per[peer].heap / 1024).toFixed(2),
+      peerName: SYSTEMS[peer].label,
+      ratio: +(per.signal.heap / per[peer].heap).toFixed(3),
+      better: 'lower',
+      target: null,
     });
   }
 }
@@ -243,28 +272,38 @@ function jsonScript(file, label) {
   }
 }
 
-/** Accept `[{name, unit, ours, peer?, ...}]` or `{rows:[...]}` or a plain object of figures. */
-function addExternalRows(data, label) {
-  const list = Array.isArray(data) ? data : Array.isArray(data?.rows) ? data.rows : null;
-  if (list) {
-    for (const r of list) {
-      rows.push({
-        name: r.name ?? label,
-        unit: r.unit ?? '',
-        ours: r.ours ?? r.value ?? null,
-        peer: r.peer ?? null,
-        peerName: r.peerName ?? (r.peer == null ? 'target (no peer)' : ''),
-        ratio: r.ratio ?? (r.peer ? +(r.ours / r.peer).toFixed(3) : null),
-        better: r.better ?? 'lower',
-        target: r.target ?? null,
-      });
-    }
-  } else if (data && typeof data === 'object') {
-    for (const [k, v] of Object.entries(data)) {
-      if (typeof v === 'number') rows.push({ name: `${label}: ${k}`, unit: 'count', ours: v, peer: null, peerName: 'target (no peer)', ratio: null, better: 'lower', target: null });
-    }
+const noPeer = { peer: null, peerName: 'target (no peer)', ratio: null };
+
+/** Rows from bench/rerenders.tsx (counts; targets from issue 7). */
+function rerenderRows(d) {
+  const known = {
+    stateUpdateRowRenders: ['re-renders: participant rows re-rendered by one state update among 100', '== 1'],
+    typingBurstIndicatorRenders: ['re-renders: TypingIndicator renders per burst of 50 typing calls', '<= 2'],
+    stateUpdateListRenders: ['re-renders: participant list renders on that state update', null],
+    dmChannelRenders: ['re-renders: channel consumers re-rendered by a direct message', null],
+    channelMsgPresenceRenders: ['re-renders: presence consumers re-rendered by a channel message', null],
+  };
+  for (const [k, v] of Object.entries(d ?? {})) {
+    if (typeof v !== 'number') continue;
+    const [name, target] = known[k] ?? [`re-renders: ${k}`, null];
+    rows.push({ name, unit: 'renders', ours: v, ...noPeer, better: 'lower', target });
   }
-  raw[label] = data;
+}
+
+/** Rows from bench/redis-bench.* (two processes over a real redis-server vs one process). */
+function redisRows(d) {
+  if (!d || typeof d !== 'object') return;
+  const single = 'ours, one process (MemoryBroker)';
+  const n = d.members ?? '?';
+  if (d.fanoutRedisDeliveriesPerSec != null) {
+    rows.push({ name: `fan-out N=${n} across 2 processes over Redis: deliveries/s`, unit: 'deliveries/s', ours: d.fanoutRedisDeliveriesPerSec, peer: d.fanoutSingleDeliveriesPerSec ?? null, peerName: single, ratio: d.fanoutRedisRatio ?? null, better: 'higher', target: null });
+  }
+  if (d.fanoutRedisP99Ms != null) {
+    rows.push({ name: `fan-out N=${n} across 2 processes over Redis: p99`, unit: 'ms', ours: d.fanoutRedisP99Ms, peer: d.fanoutSingleP99Ms ?? null, peerName: single, ratio: d.fanoutRedisP99Ratio ?? null, better: 'lower', target: null });
+  }
+  if (d.sigkillToLeaveMs != null) {
+    rows.push({ name: 'Redis: a SIGKILLed process\'s members leave presence after', unit: 'ms', ours: d.sigkillToLeaveMs, ...noPeer, better: 'lower', target: d.ttlMs != null ? `<= ${d.ttlMs} ms` : null });
+  }
 }
 
 async function main() {
@@ -282,12 +321,14 @@ async function main() {
   if (want('bundles')) await bundles();
   if (want('rerenders')) {
     const r = jsonScript('bench/rerenders.tsx', 're-renders');
-    if (r) addExternalRows(r, 're-renders');
+    raw.rerenders = r;
+    if (r) rerenderRows(r);
   }
   if (want('redis')) {
     const f = existsSync(join(ROOT, 'bench')) && readdirSync(join(ROOT, 'bench')).find((x) => /^redis-bench\.(m?[jt]sx?)$/.test(x));
     const r = f ? jsonScript(`bench/${f}`, 'redis') : (log('redis: bench/redis-bench.* not present, skipped'), null);
-    if (r) addExternalRows(r, 'redis');
+    raw.redis = r;
+    if (r) redisRows(r);
   }
   const machine = { cores: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version, platform: `${process.platform} ${process.arch}` };
   const date = new Date().toISOString();

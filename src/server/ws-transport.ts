@@ -9,28 +9,37 @@ interface WsInternals {
 }
 
 /**
- * Encode a text frame once per fan-out: the whole unmasked WebSocket frame (header and UTF-8 payload in one
- * Buffer), cached on the frame so every recipient gets the same bytes.
+ * Encode a text frame once per fan-out: the whole unmasked WebSocket frame, header included, cached on the frame so
+ * every recipient gets the same bytes. An ASCII frame (the common case for JSON) under 64 KiB is kept as a latin1
+ * string, which lives in the JS heap and is copied into the socket's write without a native allocation per
+ * frame; anything else becomes one Buffer.
  */
-function wireFrame(frame: OutFrame): Buffer {
-  const cached = frame.cache as Buffer | undefined;
+function wireFrame(frame: OutFrame): Buffer | string {
+  const cached = frame.cache as Buffer | string | undefined;
   if (cached !== undefined) return cached;
-  const len = Buffer.byteLength(frame.text);
-  const head = len < 126 ? 2 : len < 65536 ? 4 : 10;
-  const buf = Buffer.allocUnsafe(head + len);
-  buf[0] = 0x81; // FIN + text
-  if (head === 2) buf[1] = len;
-  else if (head === 4) {
-    buf[1] = 126;
-    buf.writeUInt16BE(len, 2);
+  const text = frame.text;
+  const len = Buffer.byteLength(text);
+  let wire: Buffer | string;
+  if (len === text.length && len < 65536) {
+    wire = (len < 126 ? String.fromCharCode(0x81, len) : String.fromCharCode(0x81, 126, len >>> 8, len & 0xff)) + text;
   } else {
-    buf[1] = 127;
-    buf.writeUInt32BE(Math.floor(len / 2 ** 32), 2);
-    buf.writeUInt32BE(len >>> 0, 6);
+    const head = len < 126 ? 2 : len < 65536 ? 4 : 10;
+    const buf = Buffer.allocUnsafe(head + len);
+    buf[0] = 0x81; // FIN + text
+    if (head === 2) buf[1] = len;
+    else if (head === 4) {
+      buf[1] = 126;
+      buf.writeUInt16BE(len, 2);
+    } else {
+      buf[1] = 127;
+      buf.writeUInt32BE(Math.floor(len / 2 ** 32), 2);
+      buf.writeUInt32BE(len >>> 0, 6);
+    }
+    buf.write(text, head, 'utf8');
+    wire = buf;
   }
-  buf.write(frame.text, head, 'utf8');
-  frame.cache = buf;
-  return buf;
+  frame.cache = wire;
+  return wire;
 }
 
 // Sockets corked during this tick: several frames to one socket in one tick leave in one write.
@@ -55,17 +64,18 @@ class WsTransport implements Transport {
   send(frame: OutFrame): void {
     const ws = this.ws;
     if (ws.readyState !== WebSocket.OPEN) return;
-    const buf = wireFrame(frame);
+    const wire = wireFrame(frame);
     const { _socket: socket, _sender: sender } = ws as unknown as WsInternals;
     if (socket && sender && sender._state === 0 && sender._queue?.length === 0 && this.plain) {
       if (socket.writableCorked === 0) {
         socket.cork();
         if (corked.push(socket) === 1) process.nextTick(uncorkAll);
       }
-      socket.write(buf);
+      if (typeof wire === 'string') socket.write(wire, 'latin1');
+      else socket.write(wire);
       return;
     }
-    ws.send(buf.subarray(buf[1] === 126 ? 4 : buf[1] === 127 ? 10 : 2), { binary: false });
+    ws.send(frame.text);
   }
 
   close(code: number, reason: string): void {
