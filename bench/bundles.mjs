@@ -38,8 +38,13 @@ async function sizeOf(contents) {
   });
   const code = r.outputFiles[0].contents;
   const inputs = Object.keys(r.metafile.inputs);
+  const out = Object.values(r.metafile.outputs)[0];
+  const top = Object.entries(out.inputs)
+    .map(([file, v]) => ({ file, bytes: v.bytesInOutput }))
+    .sort((a, b) => b.bytes - a.bytes)
+    .slice(0, 8);
   const forbidden = inputs.filter((i) => FORBIDDEN.some((re) => re.test(i)));
-  return { min: code.length, gz: gzipSync(code, { level: 9 }).length, inputs: inputs.length, forbidden };
+  return { min: code.length, gz: gzipSync(code, { level: 9 }).length, inputs: inputs.length, forbidden, top };
 }
 
 /** Measure every entry; ours that do not exist yet are marked pending. */

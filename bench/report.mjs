@@ -22,7 +22,7 @@ export function verdict(r) {
 
 const fmt = (v) => (v == null ? '—' : typeof v === 'number' ? (Number.isInteger(v) ? v.toLocaleString('en-US') : String(v)) : String(v));
 
-export function writeReport({ rows, machine, date, seconds, failures, write }) {
+export function writeReport({ rows, machine, date, seconds, failures, write, bundles = [] }) {
   const lines = rows.map((r) => {
     const ok = verdict(r);
     return [r.name, r.unit, fmt(r.ours), fmt(r.peer), r.peerName, r.ratio == null ? '—' : `${r.ratio}×`, r.better, r.target ?? '', r.pending ? 'pending' : ok == null ? '' : ok ? 'met' : 'MISSED'];
@@ -47,6 +47,14 @@ export function writeReport({ rows, machine, date, seconds, failures, write }) {
   for (const l of lines) md.push(`| ${l.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`);
   md.push('');
   if (failures.length) md.push('## Failures in this run', '', ...failures.map((f) => `- ${f}`), '');
+  const ours = bundles.filter((b) => b.ours && b.top);
+  if (ours.length) {
+    md.push('## Where our bundle bytes go (this run)', '', 'Largest inputs, in minified bytes before gzip.', '');
+    for (const b of ours) {
+      md.push(`- **${b.name}** (\`${b.file}\`, ${b.min} B min, ${b.gz} B gzip): ${b.top.map((t) => `\`${t.file}\` ${t.bytes}`).join(', ')}`);
+    }
+    md.push('');
+  }
   const extra = join(ROOT, 'bench', 'analysis.md');
   if (existsSync(extra)) md.push(readFileSync(extra, 'utf8').trim(), '');
   writeFileSync(join(ROOT, 'BENCHMARKS.md'), md.join('\n'));

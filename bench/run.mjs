@@ -1,6 +1,9 @@
 // `npm run bench`: every workload of issue 7 side by side with the peers, in one run (≤ 5 min on 2 cores).
 // Servers and the load generator are separate processes (lib/proc.mjs); see BENCHMARKS.md for the method.
-//   node bench/run.mjs [--quick] [--profile] [--only fanout,dm,memory,crowd,bundles,rerenders,redis]
+//   node bench/run.mjs [--quick] [--profile] [--no-presence] [--only fanout,memory,crowd,bundles,rerenders,redis]
+//   --quick: N=500 only, one round (writes results/partial*.json, not latest.json / BENCHMARKS.md);
+//   --profile: our fan-out server runs with --cpu-prof into bench/results/profiles/;
+//   --no-presence: the memory workload joins without presence (diagnosis); --only: a subset (partial output).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -337,7 +340,7 @@ async function main() {
   const file = partial ? 'partial.json' : 'latest.json';
   writeFileSync(join(ROOT, 'bench', 'results', file), JSON.stringify(rows, null, 2) + '\n');
   writeFileSync(join(ROOT, 'bench', 'results', partial ? 'partial-raw.json' : 'latest-raw.json'), JSON.stringify({ machine, date, seconds, raw, failures }, null, 2) + '\n');
-  writeReport({ rows, machine, date, seconds, failures, write: !partial });
+  writeReport({ rows, machine, date, seconds, failures, write: !partial, bundles: raw.bundles ?? [] });
   if (failures.length) {
     console.error(`\nbench FAILED:\n  ${failures.join('\n  ')}`);
     process.exitCode = 1;

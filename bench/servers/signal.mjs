@@ -8,5 +8,5 @@ const server = createSignalServer({
   limits: { framesPerSecond: 1e9, frameBurst: 1e9 },
 });
 const { port } = await server.listen(0, '127.0.0.1');
-serve({ snap: async () => (await import('node:v8')).writeHeapSnapshot('/tmp/sig.heapsnapshot'), cpu: () => process.cpuUsage(), mem: () => memory(), stats: () => server.stats(), exit: () => server.close() });
+serve({ snap: async () => (await import('node:v8')).writeHeapSnapshot((await import('node:path')).join((await import('node:os')).tmpdir(), 'signal-bench.heapsnapshot')), cpu: () => process.cpuUsage(), mem: () => memory(), stats: () => server.stats(), exit: () => server.close() });
 process.send({ ready: true, port });
