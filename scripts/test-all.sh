@@ -14,7 +14,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-if [ "${CI:-}" = "true" ] || [ ! -d node_modules ]; then
+# A fresh clone (CI) has no node_modules: install exactly the lock. An existing install is reused when it
+# satisfies package.json (never wiped in a working checkout).
+if [ ! -d node_modules ] || ! npm ls --depth=0 >/dev/null 2>&1; then
   npm ci --no-audit --no-fund
 fi
 
