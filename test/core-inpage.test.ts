@@ -93,14 +93,14 @@ describe('in-page server (SignalCore over an in-page transport)', () => {
     ca.me.updateState({ cursor: 1 });
     const cb = bob.join('room', { presence: true });
     await cb.ready;
-    await waitFor(() => [...cb.participants.values()][0]?.state, 3000, 'state');
+    await waitFor(() => [...cb.participants.values()][0]?.state, 8000, 'state');
     const ops: number[] = [];
     cb.on('participant', (_p, op) => ops.push(op));
     const states: string[] = [];
     alice.on('state', (s) => states.push(s));
 
     expect(srv.drop('alice')).toBe(1);
-    await waitFor(() => cb.participants.size === 0, 3000, 'bob sees alice leave');
+    await waitFor(() => cb.participants.size === 0, 8000, 'bob sees alice leave');
     await waitFor(() => alice.state === 'open', 8000, 'alice back');
     expect(states).toContain('reconnecting');
     await waitFor(() => [...cb.participants.values()][0]?.state, 5000, 'alice back in the room with her state');
