@@ -21,11 +21,11 @@ export class Participant<S = unknown, M extends object = Payload> extends Emitte
   readonly identity: string;
   readonly device: string;
   readonly route: string;
-  private _state: S | undefined;
+  private st: S | undefined;
 
   constructor(
     id: string,
-    private readonly sender: ParticipantSender,
+    private readonly sn: ParticipantSender,
   ) {
     super();
     this.id = id;
@@ -37,20 +37,20 @@ export class Participant<S = unknown, M extends object = Payload> extends Emitte
 
   /** Last state received (whole, last writer wins); `undefined` when none. */
   get state(): S | undefined {
-    return this._state;
+    return this.st;
   }
 
   /** Send a direct message to exactly this endpoint, in the channel's context. */
   send(payload: M): void {
-    this.sender.sendTo(this.id, payload as Payload);
+    this.sn.sendTo(this.id, payload as Payload);
   }
 
   /** @internal */
   _setState(state: S | undefined): boolean {
-    const prev = this._state;
+    const prev = this.st;
     // The same state twice (the server's replay plus an old SDK's peer-to-peer copy) is no change.
     if (prev === state || (prev !== undefined && state !== undefined && sameJson(prev, state))) return false;
-    this._state = state;
+    this.st = state;
     this.emit('state', state, prev);
     return true;
   }
@@ -68,28 +68,28 @@ export class Participant<S = unknown, M extends object = Payload> extends Emitte
 
 /** Me in a channel: my state is kept here, shared with every other participant and restored after a reconnect. */
 export class LocalParticipant<S = unknown> extends Emitter<{ state: [state: S | undefined, prev: S | undefined] }> {
-  private _state: S | undefined;
+  private st: S | undefined;
   /** My endpoint address once joined (the server tells it in the join reply). */
   id: string | undefined;
 
   constructor(
     readonly identity: string,
     readonly device: string,
-    private readonly publishState: (state: S) => void,
+    private readonly ps: (state: S) => void,
   ) {
     super();
   }
 
   get state(): S | undefined {
-    return this._state;
+    return this.st;
   }
 
   /** Replace my state (whole) and share it with every participant. */
   updateState(state: S): void {
     if (state === undefined) throw new TypeError('updateState: state must not be undefined');
-    const prev = this._state;
-    this._state = state;
-    this.publishState(state);
+    const prev = this.st;
+    this.st = state;
+    this.ps(state);
     this.emit('state', state, prev);
   }
 }

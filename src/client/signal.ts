@@ -89,50 +89,50 @@ export function urlFromToken(token: AccessToken): string {
 export class Signal<M extends object = Payload> extends Emitter<SignalEvents<M>> {
   /** Joined channels by name. */
   readonly channels = new Map<string, Channel<Payload, unknown>>();
-  private _state: ConnectionState = 'closed';
-  private _token: AccessToken;
+  private st: ConnectionState = 'closed';
+  private tk: AccessToken;
   private ws: WebSocketLike | null = null;
   /** Frames not written yet, in order. With `payload`: a user's call, kept across reconnects; without: a control frame (join, state, leave), re-issued after a reconnect. */
-  private queue: { text: string; payload?: Payload }[] = [];
-  private tokens = 0;
-  private refilledAt = 0;
-  private drainTimer: ReturnType<typeof setTimeout> | undefined;
-  private pace: { framesPerSecond: number; burst: number } | null;
-  private readonly pending = new Map<number, Pending>();
-  private seq = 0;
-  private readonly reconnectTimer: Timer;
-  private pingTimer: ReturnType<typeof setInterval> | undefined;
-  private pongTimer: ReturnType<typeof setTimeout> | undefined;
-  private connectedToken: string | null = null;
-  private fetchingToken = false;
+  private q: { text: string; payload?: Payload }[] = [];
+  private tn = 0;
+  private ra = 0;
+  private dt: ReturnType<typeof setTimeout> | undefined;
+  private pc: { framesPerSecond: number; burst: number } | null;
+  private readonly pd = new Map<number, Pending>();
+  private sq = 0;
+  private readonly rt: Timer;
+  private pt: ReturnType<typeof setInterval> | undefined;
+  private po: ReturnType<typeof setTimeout> | undefined;
+  private ct: string | null = null;
+  private ft = false;
   /** Socket open, waiting for the first frame (see `onSocketOpen`). */
-  private handshaking = false;
-  private readonly opts: Required<Pick<SignalOptions, 'maxQueue' | 'pingInterval' | 'pongTimeout' | 'requestTimeout' | 'maxFrameBytes'>> & SignalOptions;
-  private readonly host: ChannelHost;
-  private offToken: () => void;
+  private hs = false;
+  private readonly o: Required<Pick<SignalOptions, 'maxQueue' | 'pingInterval' | 'pongTimeout' | 'requestTimeout' | 'maxFrameBytes'>> & SignalOptions;
+  private readonly h: ChannelHost;
+  private ot: () => void;
 
   constructor(token: AccessToken | string, options: SignalOptions = {}) {
     super();
-    this._token = typeof token === 'string' ? new AccessToken(token) : token;
-    this.opts = { maxQueue: 256, pingInterval: 25_000, pongTimeout: 10_000, requestTimeout: 10_000, maxFrameBytes: 64 * 1024, ...options };
+    this.tk = typeof token === 'string' ? new AccessToken(token) : token;
+    this.o = { maxQueue: 256, pingInterval: 25_000, pongTimeout: 10_000, requestTimeout: 10_000, maxFrameBytes: 64 * 1024, ...options };
     const rl = options.rateLimit;
-    this.pace = rl === false ? null : { framesPerSecond: rl?.framesPerSecond ?? 45, burst: rl?.burst ?? 180 };
+    this.pc = rl === false ? null : { framesPerSecond: rl?.framesPerSecond ?? 45, burst: rl?.burst ?? 180 };
     const r = options.reconnect;
     const delayFor: DelayFor = typeof r === 'function' ? r : exponentialBackoff(typeof r === 'object' ? r : {});
-    this.reconnectTimer = new Timer(() => this.connect(), delayFor);
-    this.offToken = this.bindToken(this._token);
+    this.rt = new Timer(() => this.connect(), delayFor);
+    this.ot = this.bt(this.tk);
     const self = this;
-    this.host = {
+    this.h = {
       get identity() {
-        return self._token.identity;
+        return self.tk.identity;
       },
       get device() {
-        return self._token.device;
+        return self.tk.device;
       },
-      isOpen: () => this._state === 'open',
-      sendCall: (method, params) => this.sendCall(method, params),
-      sendNow: (method, params) => this.sendNow(method, params),
-      request: (method, params) => this.request(method, params),
+      isOpen: () => this.st === 'open',
+      sendCall: (method, params) => this.sc(method, params),
+      sendNow: (method, params) => this.sn(method, params),
+      request: (method, params) => this.rq(method, params),
       removeChannel: (name, ch) => {
         if (this.channels.get(name) === (ch as unknown)) this.channels.delete(name);
       },
@@ -142,66 +142,66 @@ export class Signal<M extends object = Payload> extends Emitter<SignalEvents<M>>
 
   /** Connection state: `connecting | open | reconnecting | closed`. */
   get state(): ConnectionState {
-    return this._state;
+    return this.st;
   }
   /** The current access token. */
   get token(): AccessToken {
-    return this._token;
+    return this.tk;
   }
   /** Frames waiting for the connection. */
   get queued(): number {
-    return this.queue.length;
+    return this.q.length;
   }
 
   /** Open the connection (again, after `close()`). No-op when connecting or open. */
   connect(): void {
     if (this.ws) return;
-    this.reconnectTimer.cancel();
-    const Ctor = this.opts.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+    this.rt.cancel();
+    const Ctor = this.o.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
     if (!Ctor) {
-      this.fail(new SignalError(CLIENT_ERROR.CONNECTION, 'no WebSocket implementation: pass options.WebSocket'));
+      this.fl(new SignalError(CLIENT_ERROR.CONNECTION, 'no WebSocket implementation: pass options.WebSocket'));
       return;
     }
-    if (this._token.isExpired() && this.opts.getToken) {
-      this.refreshToken();
+    if (this.tk.isExpired() && this.o.getToken) {
+      this.rf();
       return;
     }
-    this.setState(this._state === 'open' || this._state === 'reconnecting' ? 'reconnecting' : 'connecting');
+    this.ss(this.st === 'open' || this.st === 'reconnecting' ? 'reconnecting' : 'connecting');
     let url: string;
     try {
-      url = this.opts.url ?? urlFromToken(this._token);
+      url = this.o.url ?? urlFromToken(this.tk);
     } catch (e) {
-      this.fail(new SignalError(CLIENT_ERROR.TOKEN, (e as Error).message));
+      this.fl(new SignalError(CLIENT_ERROR.TOKEN, (e as Error).message));
       return;
     }
-    const jwt = this._token.jwt;
-    this.connectedToken = jwt;
+    const jwt = this.tk.jwt;
+    this.ct = jwt;
     let ws: WebSocketLike;
     try {
       ws = new Ctor(`${url}${url.includes('?') ? '&' : '?'}jwt=${encodeURIComponent(jwt)}`);
     } catch (e) {
       this.emit('error', new SignalError(CLIENT_ERROR.CONNECTION, `cannot open WebSocket: ${(e as Error).message}`));
-      this.scheduleReconnect();
+      this.sr();
       return;
     }
     this.ws = ws;
-    ws.onopen = () => this.onSocketOpen(ws);
+    ws.onopen = () => this.so(ws);
     ws.onmessage = (ev) => {
-      if (this.ws === ws) this.onFrame(ev.data);
+      if (this.ws === ws) this.of(ev.data);
     };
     ws.onclose = (ev) => {
-      if (this.ws === ws) this.onClose(ev.code, ev.reason);
+      if (this.ws === ws) this.oc(ev.code, ev.reason);
     };
     ws.onerror = () => {}; // 'close' follows
   }
 
   /** Close for good (until `connect()`): no timer or socket is left behind. */
   close(): void {
-    this.reconnectTimer.cancel();
-    this.stopKeepalive();
-    this.stopDrain();
-    this.connectedToken = null; // a later token update must not reopen a closed client
-    this.handshaking = false;
+    this.rt.cancel();
+    this.kk();
+    this.sd();
+    this.ct = null; // a later token update must not reopen a closed client
+    this.hs = false;
     const ws = this.ws;
     this.ws = null;
     if (ws) {
@@ -212,26 +212,26 @@ export class Signal<M extends object = Payload> extends Emitter<SignalEvents<M>>
         // already closed
       }
     }
-    this.rejectPending(new SignalError(CLIENT_ERROR.CLOSED, 'connection closed'));
-    this.dropQueue('connection closed by close()');
+    this.rp(new SignalError(CLIENT_ERROR.CLOSED, 'connection closed'));
+    this.dq('connection closed by close()');
     for (const ch of this.channels.values()) ch._onDisconnect();
-    this.setState('closed');
+    this.ss('closed');
   }
 
   /** Close and release the token listener; the instance is not reused. */
   dispose(): void {
     this.close();
-    this.offToken();
+    this.ot();
   }
 
   /** Swap the access token; the next connect uses it (open channels are kept). */
   setToken(token: AccessToken | string): void {
     const next = typeof token === 'string' ? new AccessToken(token) : token;
-    if (next === this._token) return;
-    this.offToken();
-    this._token = next;
-    this.offToken = this.bindToken(next);
-    if (this._state === 'closed' && this.connectedToken !== null && !this.ws && this.reconnectAllowed()) this.connect();
+    if (next === this.tk) return;
+    this.ot();
+    this.tk = next;
+    this.ot = this.bt(next);
+    if (this.st === 'closed' && this.ct !== null && !this.ws && this.rc()) this.connect();
   }
 
   /** Send a direct message to `identity`, `identity/device` or `identity/device/route`. */
@@ -239,7 +239,7 @@ export class Signal<M extends object = Payload> extends Emitter<SignalEvents<M>>
     const to = (payload as { to?: unknown }).to;
     if (parseAddress(to) === null) throw new TypeError('send: payload.to must be identity, identity/device or identity/device/route');
     const { id: _drop, ...rest } = payload as Payload;
-    this.sendCall(METHOD.send, rest);
+    this.sc(METHOD.send, rest);
   }
 
   /** Join a channel (the same Channel when already joined). */
@@ -249,21 +249,21 @@ export class Signal<M extends object = Payload> extends Emitter<SignalEvents<M>>
     }
     const existing = this.channels.get(name);
     if (existing) return existing as unknown as Channel<CM, CS>;
-    const ch = new Channel<CM, CS>(name, options.presence === true, this.host);
+    const ch = new Channel<CM, CS>(name, options.presence === true, this.h);
     this.channels.set(name, ch as unknown as Channel<Payload, unknown>);
-    if (this._state === 'open') ch._join(false);
+    if (this.st === 'open') ch._join(false);
     return ch;
   }
 
   // ---- internals ----
 
-  private bindToken(token: AccessToken): () => void {
+  private bt(token: AccessToken): () => void {
     const offExpired = token.on('expired', () => {
-      if (this.opts.getToken) this.refreshToken(false);
+      if (this.o.getToken) this.rf(false);
     });
     const offUpdated = token.on('updated', () => {
       // A new token while we wait to reconnect after a refusal: use it now.
-      if (this._state === 'closed' && !this.ws && this.connectedToken !== null && this.reconnectAllowed()) this.connect();
+      if (this.st === 'closed' && !this.ws && this.ct !== null && this.rc()) this.connect();
     });
     return () => {
       offExpired();
@@ -271,15 +271,15 @@ export class Signal<M extends object = Payload> extends Emitter<SignalEvents<M>>
     };
   }
 
-  private reconnectAllowed(): boolean {
-    return this.opts.reconnect !== false;
+  private rc(): boolean {
+    return this.o.reconnect !== false;
   }
 
-  private refreshToken(thenConnect = true): void {
-    const get = this.opts.getToken;
-    if (!get || this.fetchingToken) return;
-    this.fetchingToken = true;
-    if (thenConnect) this.setState(this._state === 'closed' ? 'connecting' : 'reconnecting');
+  private rf(thenConnect = true): void {
+    const get = this.o.getToken;
+    if (!get || this.ft) return;
+    this.ft = true;
+    if (thenConnect) this.ss(this.st === 'closed' ? 'connecting' : 'reconnecting');
     let p: Promise<string | AccessToken>;
     try {
       p = Promise.resolve(get());
@@ -288,28 +288,28 @@ export class Signal<M extends object = Payload> extends Emitter<SignalEvents<M>>
     }
     p.then(
       (t) => {
-        this.fetchingToken = false;
+        this.ft = false;
         try {
-          if (typeof t === 'string') this._token.update(t);
+          if (typeof t === 'string') this.tk.update(t);
           else if (t instanceof AccessToken) {
-            if (t !== this._token) this.setToken(t);
+            if (t !== this.tk) this.setToken(t);
           } else throw new TypeError('getToken must resolve to a JWT string or an AccessToken');
         } catch (e) {
           this.emit('error', new SignalError(CLIENT_ERROR.TOKEN, `getToken returned a bad token: ${(e as Error).message}`));
-          if (thenConnect && this._state !== 'closed') this.scheduleReconnect();
+          if (thenConnect && this.st !== 'closed') this.sr();
           return;
         }
-        if (thenConnect && !this.ws && this._state !== 'closed') {
-          if (this._token.isExpired()) {
+        if (thenConnect && !this.ws && this.st !== 'closed') {
+          if (this.tk.isExpired()) {
             this.emit('error', new SignalError(CLIENT_ERROR.TOKEN, 'getToken returned an expired token'));
-            this.scheduleReconnect();
+            this.sr();
           } else this.connect();
         }
       },
       (e: unknown) => {
-        this.fetchingToken = false;
+        this.ft = false;
         this.emit('error', new SignalError(CLIENT_ERROR.TOKEN, `getToken failed: ${(e as Error)?.message ?? String(e)}`));
-        if (thenConnect && this._state !== 'closed') this.scheduleReconnect();
+        if (thenConnect && this.st !== 'closed') this.sr();
       },
     );
   }
@@ -319,93 +319,93 @@ export class Signal<M extends object = Payload> extends Emitter<SignalEvents<M>>
    * So a `_ping` goes first and the connection counts as open on the first frame back: nothing
    * queued is flushed into a socket the server is about to close.
    */
-  private onSocketOpen(ws: WebSocketLike): void {
+  private so(ws: WebSocketLike): void {
     if (this.ws !== ws) return;
-    this.handshaking = true;
-    this.write(PING);
-    this.armPongTimeout(true);
+    this.hs = true;
+    this.w(PING);
+    this.ap(true);
   }
 
-  private onOpen(ws: WebSocketLike): void {
+  private oo(ws: WebSocketLike): void {
     if (this.ws !== ws) return;
-    this.handshaking = false;
-    this.reconnectTimer.reset();
-    this.tokens = this.pace?.burst ?? 0;
-    this.refilledAt = Date.now();
-    this.setState('open');
-    this.startKeepalive();
+    this.hs = false;
+    this.rt.reset();
+    this.tn = this.pc?.burst ?? 0;
+    this.ra = Date.now();
+    this.ss('open');
+    this.sk();
     // Joins first, then what was queued while away (user calls, in order).
-    const q = this.queue;
-    this.queue = [];
+    const q = this.q;
+    this.q = [];
     // Always a rejoin: participants known from before (a reconnect, or close() then connect()) that
     // the server does not announce again are removed with op -1.
     for (const ch of [...this.channels.values()]) ch._join(true);
-    for (const f of q) this.enqueue(f);
+    for (const f of q) this.eq(f);
   }
 
-  private onClose(code: number, reason: string): void {
-    this.handshaking = false;
-    this.stopDrain();
+  private oc(code: number, reason: string): void {
+    this.hs = false;
+    this.sd();
     const ws = this.ws;
     if (ws) detach(ws);
     this.ws = null;
-    this.stopKeepalive();
-    this.rejectPending(new SignalError(CLIENT_ERROR.CLOSED, `connection closed (${code})`));
+    this.kk();
+    this.rp(new SignalError(CLIENT_ERROR.CLOSED, `connection closed (${code})`));
     for (const ch of this.channels.values()) ch._onDisconnect();
     if (code === CLOSE.UNAUTHORIZED) {
-      const tokenChanged = this.connectedToken !== this._token.jwt;
-      if (tokenChanged && !this._token.isExpired()) {
-        this.setState('reconnecting');
+      const tokenChanged = this.ct !== this.tk.jwt;
+      if (tokenChanged && !this.tk.isExpired()) {
+        this.ss('reconnecting');
         this.connect();
         return;
       }
-      if (this.opts.getToken && this.reconnectAllowed()) {
-        this.setState('reconnecting');
-        this.refreshToken(true);
+      if (this.o.getToken && this.rc()) {
+        this.ss('reconnecting');
+        this.rf(true);
         return;
       }
-      this.fail(SignalError.fromRpc(-32001, `unauthorized: ${reason || 'token refused'}`));
+      this.fl(SignalError.fromRpc(-32001, `unauthorized: ${reason || 'token refused'}`));
       return;
     }
-    if (!this.reconnectAllowed()) {
-      this.dropQueue(`connection closed (${code})`);
-      this.setState('closed');
+    if (!this.rc()) {
+      this.dq(`connection closed (${code})`);
+      this.ss('closed');
       return;
     }
-    this.scheduleReconnect();
+    this.sr();
   }
 
-  private scheduleReconnect(): void {
-    if (!this.reconnectAllowed()) {
-      this.setState('closed');
+  private sr(): void {
+    if (!this.rc()) {
+      this.ss('closed');
       return;
     }
-    this.setState('reconnecting');
-    this.reconnectTimer.schedule();
+    this.ss('reconnecting');
+    this.rt.schedule();
   }
 
-  private fail(err: SignalError): void {
+  private fl(err: SignalError): void {
     this.emit('error', err);
-    this.dropQueue(err.message);
-    this.setState('closed');
+    this.dq(err.message);
+    this.ss('closed');
   }
 
-  private onFrame(data: unknown): void {
-    this.armPongTimeout(false);
-    if (this.handshaking && this.ws) this.onOpen(this.ws);
+  private of(data: unknown): void {
+    this.ap(false);
+    if (this.hs && this.ws) this.oo(this.ws);
     if (typeof data !== 'string') return; // binary from server: not part of the protocol
     const parsed = parseServerFrame(data);
     try {
-      if (parsed.kind === 'notification') this.onNotification(parsed.note);
+      if (parsed.kind === 'notification') this.nt(parsed.note);
       else if (parsed.kind === 'response') {
         const r = parsed.response;
-        const p = typeof r.id === 'number' ? this.pending.get(r.id) : undefined;
+        const p = typeof r.id === 'number' ? this.pd.get(r.id) : undefined;
         if (!p) return;
-        this.pending.delete(r.id as number);
+        this.pd.delete(r.id as number);
         clearTimeout(p.timer);
         if ('error' in r) p.reject(SignalError.fromRpc(r.error.code, r.error.message, p.about));
         else {
-          if (p.about.method === METHOD.join) this.adoptRate(r.result);
+          if (p.about.method === METHOD.join) this.ar(r.result);
           p.resolve(r.result);
         }
       }
@@ -414,7 +414,7 @@ export class Signal<M extends object = Payload> extends Emitter<SignalEvents<M>>
     }
   }
 
-  private onNotification(note: ServerNotification): void {
+  private nt(note: ServerNotification): void {
     const params = note.params as Payload & { from?: unknown; id?: unknown };
     if (note.method === METHOD.error) {
       const p = note.params;
@@ -448,115 +448,115 @@ export class Signal<M extends object = Payload> extends Emitter<SignalEvents<M>>
     }
   }
 
-  private request(method: string, params: Payload): Promise<unknown> {
+  private rq(method: string, params: Payload): Promise<unknown> {
     return new Promise((resolve, reject) => {
-      if (this._state !== 'open') {
+      if (this.st !== 'open') {
         reject(new SignalError(CLIENT_ERROR.CLOSED, 'not connected', { method }));
         return;
       }
-      const id = ++this.seq;
+      const id = ++this.sq;
       const timer = setTimeout(() => {
-        this.pending.delete(id);
+        this.pd.delete(id);
         reject(new SignalError(CLIENT_ERROR.TIMEOUT, `${method} timed out`, { method }));
-      }, this.opts.requestTimeout);
+      }, this.o.requestTimeout);
       const about = typeof params.id === 'string' ? { method, channel: params.id } : { method };
-      this.pending.set(id, { resolve, reject, timer, about });
-      this.enqueue({ text: encodeCall(method, params, id) });
+      this.pd.set(id, { resolve, reject, timer, about });
+      this.eq({ text: encodeCall(method, params, id) });
     });
   }
 
-  private sendNow(method: string, params: Payload): void {
-    if (this._state !== 'open') return;
+  private sn(method: string, params: Payload): void {
+    if (this.st !== 'open') return;
     const text = encodeCall(method, params);
-    if (!this.tooLarge(method, params, text)) this.enqueue({ text });
+    if (!this.tl(method, params, text)) this.eq({ text });
   }
 
   /** Refuse (and report) a frame the server would close the connection for. */
-  private tooLarge(method: string, params: Payload, text: string): boolean {
-    const max = this.opts.maxFrameBytes;
+  private tl(method: string, params: Payload, text: string): boolean {
+    const max = this.o.maxFrameBytes;
     if (text.length <= max / 3) return false; // even all 3-byte characters fit
     if (new TextEncoder().encode(text).length <= max) return false;
     this.emit('error', new SignalError(ERROR_CODE[ERROR.TOO_LARGE], `${method} not sent: frame larger than ${max} bytes`, { method, payload: params }));
     return true;
   }
 
-  private sendCall(method: string, params: Payload): void {
+  private sc(method: string, params: Payload): void {
     const text = encodeCall(method, params);
-    if (this.tooLarge(method, params, text)) return;
-    if (this._state === 'closed' && !this.ws && !this.reconnectTimer.pending && !this.fetchingToken) {
+    if (this.tl(method, params, text)) return;
+    if (this.st === 'closed' && !this.ws && !this.rt.pending && !this.ft) {
       this.emit('error', new SignalError(CLIENT_ERROR.CLOSED, `${method} not sent: the connection is closed`, { method, payload: params }));
       return;
     }
-    if (this.queue.length >= this.opts.maxQueue) {
-      this.emit('error', new SignalError(CLIENT_ERROR.QUEUE_FULL, `${method} not sent: ${this.opts.maxQueue} frames already queued`, { method, payload: params }));
+    if (this.q.length >= this.o.maxQueue) {
+      this.emit('error', new SignalError(CLIENT_ERROR.QUEUE_FULL, `${method} not sent: ${this.o.maxQueue} frames already queued`, { method, payload: params }));
       return;
     }
-    this.enqueue({ text, payload: params });
+    this.eq({ text, payload: params });
   }
 
   /** Write now when open, paced and nothing waits; else queue (drained by a timer once open). */
-  private enqueue(item: { text: string; payload?: Payload }): void {
-    if (this._state === 'open' && this.queue.length === 0 && this.takeToken()) {
-      this.write(item.text);
+  private eq(item: { text: string; payload?: Payload }): void {
+    if (this.st === 'open' && this.q.length === 0 && this.tt()) {
+      this.w(item.text);
       return;
     }
-    this.queue.push(item);
-    this.armDrain();
+    this.q.push(item);
+    this.ad();
   }
 
   /** Pace under the rate the server told (extension of the join reply), unless the user chose a pace. */
-  private adoptRate(result: unknown): void {
-    if (this.opts.rateLimit !== undefined) return;
+  private ar(result: unknown): void {
+    if (this.o.rateLimit !== undefined) return;
     const rate = (result as { rate?: { framesPerSecond?: unknown; burst?: unknown } } | null)?.rate;
     if (typeof rate !== 'object' || rate === null) return;
     const { framesPerSecond: fps, burst } = rate;
     if (fps === null) {
       // An unlimited server (Infinity serializes as null).
-      this.pace = null;
-      this.armDrain();
+      this.pc = null;
+      this.ad();
       return;
     }
     if (typeof fps !== 'number' || typeof burst !== 'number' || !(fps > 0) || !(burst >= 1)) return;
     const next = fps > 1e6 ? null : { framesPerSecond: fps * 0.9, burst: Math.max(1, Math.floor(burst * 0.9)) };
-    if (next && this.pace && next.framesPerSecond === this.pace.framesPerSecond && next.burst === this.pace.burst) return;
-    this.pace = next;
-    if (next) this.tokens = Math.min(this.tokens, next.burst);
-    if (this.drainTimer !== undefined) {
-      clearTimeout(this.drainTimer);
-      this.drainTimer = undefined;
+    if (next && this.pc && next.framesPerSecond === this.pc.framesPerSecond && next.burst === this.pc.burst) return;
+    this.pc = next;
+    if (next) this.tn = Math.min(this.tn, next.burst);
+    if (this.dt !== undefined) {
+      clearTimeout(this.dt);
+      this.dt = undefined;
     }
-    this.armDrain();
+    this.ad();
   }
 
-  private takeToken(cost = 1, force = false): boolean {
-    const pace = this.pace;
+  private tt(cost = 1, force = false): boolean {
+    const pace = this.pc;
     if (!pace) return true;
     const now = Date.now();
-    this.tokens = Math.min(pace.burst, this.tokens + ((now - this.refilledAt) * pace.framesPerSecond) / 1000);
-    this.refilledAt = now;
-    if (this.tokens < cost && !force) return false;
-    this.tokens -= cost;
+    this.tn = Math.min(pace.burst, this.tn + ((now - this.ra) * pace.framesPerSecond) / 1000);
+    this.ra = now;
+    if (this.tn < cost && !force) return false;
+    this.tn -= cost;
     return true;
   }
 
-  private armDrain(): void {
-    if (this.drainTimer !== undefined || this._state !== 'open' || this.queue.length === 0) return;
-    const wait = this.pace ? Math.ceil(((1 - this.tokens) * 1000) / this.pace.framesPerSecond) : 0;
-    this.drainTimer = setTimeout(() => {
-      this.drainTimer = undefined;
-      while (this._state === 'open' && this.queue.length > 0 && this.takeToken()) this.write(this.queue.shift()!.text);
-      this.armDrain();
+  private ad(): void {
+    if (this.dt !== undefined || this.st !== 'open' || this.q.length === 0) return;
+    const wait = this.pc ? Math.ceil(((1 - this.tn) * 1000) / this.pc.framesPerSecond) : 0;
+    this.dt = setTimeout(() => {
+      this.dt = undefined;
+      while (this.st === 'open' && this.q.length > 0 && this.tt()) this.w(this.q.shift()!.text);
+      this.ad();
     }, Math.max(1, wait));
   }
 
   /** Stop draining; control frames are dropped (re-issued after a reconnect), user calls stay queued. */
-  private stopDrain(): void {
-    if (this.drainTimer !== undefined) clearTimeout(this.drainTimer);
-    this.drainTimer = undefined;
-    if (this.queue.some((f) => f.payload === undefined)) this.queue = this.queue.filter((f) => f.payload !== undefined);
+  private sd(): void {
+    if (this.dt !== undefined) clearTimeout(this.dt);
+    this.dt = undefined;
+    if (this.q.some((f) => f.payload === undefined)) this.q = this.q.filter((f) => f.payload !== undefined);
   }
 
-  private write(text: string): void {
+  private w(text: string): void {
     try {
       this.ws?.send(text);
     } catch (e) {
@@ -564,38 +564,38 @@ export class Signal<M extends object = Payload> extends Emitter<SignalEvents<M>>
     }
   }
 
-  private dropQueue(why: string): void {
-    const q = this.queue;
+  private dq(why: string): void {
+    const q = this.q;
     if (q.length === 0) return;
-    this.queue = [];
+    this.q = [];
     this.emit('error', new SignalError(CLIENT_ERROR.CLOSED, `${q.length} queued frame(s) dropped: ${why}`, { payload: q.map((f) => f.payload) }));
   }
 
-  private rejectPending(err: SignalError): void {
-    for (const [id, p] of this.pending) {
+  private rp(err: SignalError): void {
+    for (const [id, p] of this.pd) {
       clearTimeout(p.timer);
-      this.pending.delete(id);
+      this.pd.delete(id);
       p.reject(err);
     }
   }
 
-  private startKeepalive(): void {
-    this.stopKeepalive();
-    this.pingTimer = setInterval(() => {
-      this.takeToken(1, true); // pings jump the queue but count, as on the server
-      this.write(PING);
-      this.armPongTimeout(true);
-    }, this.opts.pingInterval);
+  private sk(): void {
+    this.kk();
+    this.pt = setInterval(() => {
+      this.tt(1, true); // pings jump the queue but count, as on the server
+      this.w(PING);
+      this.ap(true);
+    }, this.o.pingInterval);
   }
 
   /** `arm`: start waiting for a sign of life (kept if already waiting: a later ping must not push the deadline); else stop. */
-  private armPongTimeout(arm: boolean): void {
-    if (arm && this.pongTimer !== undefined) return;
-    if (this.pongTimer !== undefined) clearTimeout(this.pongTimer);
-    this.pongTimer = undefined;
+  private ap(arm: boolean): void {
+    if (arm && this.po !== undefined) return;
+    if (this.po !== undefined) clearTimeout(this.po);
+    this.po = undefined;
     if (!arm) return;
-    this.pongTimer = setTimeout(() => {
-      this.pongTimer = undefined;
+    this.po = setTimeout(() => {
+      this.po = undefined;
       // Nothing came back: the link is dead (sleeping laptop, cut cable). Drop it and reconnect.
       const ws = this.ws;
       if (!ws) return;
@@ -605,20 +605,20 @@ export class Signal<M extends object = Payload> extends Emitter<SignalEvents<M>>
       } catch {
         // ignore
       }
-      this.onClose(1006, 'keepalive timeout');
-    }, this.opts.pongTimeout);
+      this.oc(1006, 'keepalive timeout');
+    }, this.o.pongTimeout);
   }
 
-  private stopKeepalive(): void {
-    if (this.pingTimer !== undefined) clearInterval(this.pingTimer);
-    this.pingTimer = undefined;
-    this.armPongTimeout(false);
+  private kk(): void {
+    if (this.pt !== undefined) clearInterval(this.pt);
+    this.pt = undefined;
+    this.ap(false);
   }
 
-  private setState(s: ConnectionState): void {
-    const prev = this._state;
+  private ss(s: ConnectionState): void {
+    const prev = this.st;
     if (prev === s) return;
-    this._state = s;
+    this.st = s;
     this.emit('state', s, prev);
   }
 }

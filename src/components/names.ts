@@ -17,8 +17,7 @@ export function participantName(p: Pick<ParticipantView, 'identity' | 'state'>):
 export function formatTyping(names: readonly string[]): string {
   const n = names.length;
   if (n === 0) return '';
-  if (n === 1) return `${names[0]} is typing…`;
-  if (n === 2) return `${names[0]} and ${names[1]} are typing…`;
-  if (n === 3) return `${names[0]}, ${names[1]} and ${names[2]} are typing…`;
-  return `${names[0]}, ${names[1]} and ${n - 2} others are typing…`;
+  const who =
+    n === 1 ? names[0] : n === 2 ? `${names[0]} and ${names[1]}` : `${names[0]}, ${names[1]} and ${n === 3 ? names[2] : `${n - 2} others`}`;
+  return `${who} ${n === 1 ? 'is' : 'are'} typing…`;
 }

@@ -1,7 +1,7 @@
 'use client';
 import { memo, type ReactNode } from 'react';
 import type { ParticipantView } from '../react/channel-entry.js';
-import { useIdentity, useMyState, useParticipant, useParticipants } from '../react/hooks.js';
+import { useIdentity, useMyStateValue, useParticipant, useParticipants } from '../react/hooks.js';
 import { participantName } from './names.js';
 
 /** One entry of a {@link PresenceList}, as given to `renderItem`. */
@@ -95,7 +95,7 @@ const Row = memo(function PresenceRow<S>({ channel, id, renderItem, getName }: R
 }) as <S>(props: RowProps<S> & { id: string }) => ReactNode;
 
 const MeRow = memo(function PresenceMeRow<S>({ channel, renderItem, getName }: RowProps<S>): ReactNode {
-  const [state] = useMyState<S>(channel);
+  const state = useMyStateValue<S>(channel);
   const identity = useIdentity() ?? '';
   const name = getName({ identity, state });
   return (

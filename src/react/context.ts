@@ -10,8 +10,7 @@ export function useHub(hook = 'this hook'): SignalHub {
   const hub = useContext(HubContext);
   if (!hub) {
     throw new Error(
-      `react-signal-service: ${hook} was called outside <SignalProvider>. Wrap your component tree in ` +
-        '<SignalProvider token={jwt}> (or <SignalProvider client={signal}>).',
+`react-signal-service: ${hook} was called outside <SignalProvider>. Wrap your component tree in <SignalProvider>.`,
     );
   }
   return hub;

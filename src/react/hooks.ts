@@ -1,7 +1,7 @@
 'use client';
 import { useCallback, useEffect, useRef } from 'react';
 import type { StoreApi } from 'zustand/vanilla';
-import { shallow } from 'zustand/vanilla/shallow';
+import { shallow } from './shallow.js';
 import type { Channel } from '../client/channel.js';
 import type { SignalError } from '../client/errors.js';
 import type { Participant } from '../client/participant.js';
@@ -270,6 +270,11 @@ export function useMyState<S = unknown>(name: string, options: UseMyStateOptions
 
 function selectMyState(s: Snap<Payload, unknown>): unknown {
   return s.myState;
+}
+
+/** @internal My state in channel `name`, read-only (no setter, so none of the throttle code): for the components. */
+export function useMyStateValue<S = unknown>(name: string): S | undefined {
+  return useStoreSelector(storeOf<Payload, S>(useChannelEntry('useMyState()', name, true)), selectMyState as (s: Snap<Payload, S>) => S | undefined);
 }
 
 /** Options of {@link useTyping}. */
