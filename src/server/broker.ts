@@ -62,8 +62,12 @@ export const identityTopic = (identity: string): string => `id:${identity}`;
 interface MemoryNode {
   id: string;
   handlers: BrokerHandlers;
-  topics: Set<string>;
 }
+
+/** A roster entry: the owning node's id alone when no state was set (one string, no object per member). */
+type MemoryMember = string | { node: string; state?: unknown };
+
+const ownerOf = (m: MemoryMember): string => (typeof m === 'string' ? m : m.node);
 
 /**
  * In-process broker: the default. One instance can be shared by several servers in one
@@ -71,40 +75,36 @@ interface MemoryNode {
  */
 export class MemoryBroker implements Broker {
   private readonly nodes = new Map<string, MemoryNode>();
-  private readonly subscribers = new Map<string, Set<MemoryNode>>();
-  /** channel -> address -> member (with the owning node). */
-  private readonly rosters = new Map<string, Map<string, { node: string; state?: unknown }>>();
+  /** topic -> its one subscribing node, or a Set once a second node subscribes (most topics have one). */
+  private readonly subscribers = new Map<string, MemoryNode | Set<MemoryNode>>();
+  /** channel -> address -> member (the owning node, with the state when one was set). */
+  private readonly rosters = new Map<string, Map<string, MemoryMember>>();
 
   attach(nodeId: string, handlers: BrokerHandlers): BrokerLink {
     if (this.nodes.has(nodeId)) throw new Error(`node ${nodeId} already attached`);
-    const node: MemoryNode = { id: nodeId, handlers, topics: new Set() };
+    const node: MemoryNode = { id: nodeId, handlers };
     this.nodes.set(nodeId, node);
     return {
       subscribe: (topic) => {
-        node.topics.add(topic);
-        let set = this.subscribers.get(topic);
-        if (!set) this.subscribers.set(topic, (set = new Set()));
-        set.add(node);
+        const cur = this.subscribers.get(topic);
+        if (cur === undefined) this.subscribers.set(topic, node);
+        else if (cur instanceof Set) cur.add(node);
+        else if (cur !== node) this.subscribers.set(topic, new Set([cur, node]));
       },
-      unsubscribe: (topic) => {
-        node.topics.delete(topic);
-        const set = this.subscribers.get(topic);
-        if (set) {
-          set.delete(node);
-          if (set.size === 0) this.subscribers.delete(topic);
-        }
-      },
+      unsubscribe: (topic) => this.unsubscribe(topic, node),
       publish: (topic, msg) => {
-        const set = this.subscribers.get(topic);
-        if (!set || (set.size === 1 && set.has(node))) return;
-        for (const other of [...set]) {
+        const cur = this.subscribers.get(topic);
+        if (cur === undefined || cur === node) return;
+        if (!(cur instanceof Set)) return cur.handlers.message(topic, msg);
+        if (cur.size === 1 && cur.has(node)) return;
+        for (const other of [...cur]) {
           if (other !== node) other.handlers.message(topic, msg);
         }
       },
       addMember: (channel, member) => {
         let roster = this.rosters.get(channel);
         if (!roster) this.rosters.set(channel, (roster = new Map()));
-        roster.set(member.address, member.state === undefined ? { node: nodeId } : { node: nodeId, state: member.state });
+        roster.set(member.address, member.state === undefined ? nodeId : { node: nodeId, state: member.state });
       },
       removeMember: (channel, address) => {
         const roster = this.rosters.get(channel);
@@ -113,29 +113,41 @@ export class MemoryBroker implements Broker {
         if (roster.size === 0) this.rosters.delete(channel);
       },
       setState: (channel, address, state) => {
-        const entry = this.rosters.get(channel)?.get(address);
-        if (entry) entry.state = state;
+        const roster = this.rosters.get(channel);
+        const entry = roster?.get(address);
+        if (entry === undefined) return;
+        if (typeof entry === 'string') roster!.set(address, { node: entry, state });
+        else entry.state = state;
       },
       members: (channel) => {
         const roster = this.rosters.get(channel);
         if (!roster) return [];
         const out: RosterMember[] = [];
-        for (const [address, m] of roster) out.push(m.state === undefined ? { address } : { address, state: m.state });
+        for (const [address, m] of roster) out.push(typeof m === 'string' || m.state === undefined ? { address } : { address, state: m.state });
         return out;
       },
       close: () => this.detach(node),
     };
   }
 
+  private unsubscribe(topic: string, node: MemoryNode): void {
+    const cur = this.subscribers.get(topic);
+    if (cur === node) this.subscribers.delete(topic);
+    else if (cur instanceof Set) {
+      cur.delete(node);
+      if (cur.size === 0) this.subscribers.delete(topic);
+    }
+  }
+
   /** Remove a node as if its process had died: its members are reported lost to the others. */
   private detach(node: MemoryNode): void {
     if (this.nodes.get(node.id) !== node) return;
     this.nodes.delete(node.id);
-    for (const topic of node.topics) this.subscribers.get(topic)?.delete(node);
+    for (const topic of [...this.subscribers.keys()]) this.unsubscribe(topic, node);
     const lost = new Map<string, string[]>();
     for (const [channel, roster] of this.rosters) {
       for (const [address, m] of roster) {
-        if (m.node !== node.id) continue;
+        if (ownerOf(m) !== node.id) continue;
         roster.delete(address);
         let list = lost.get(channel);
         if (!list) lost.set(channel, (list = []));

@@ -52,7 +52,8 @@ export class SignalCore {
   readonly nodeId = randomId(6);
   readonly limits: Limits;
   private readonly sessions = new Map<string, Session>();
-  private readonly byIdentity = new Map<string, Set<Session>>();
+  /** identity -> its one session, or a Set once it has several endpoints (most have one). */
+  private readonly byIdentity = new Map<string, Session | Set<Session>>();
   private readonly channels = new Map<string, LocalChannel>();
   private readonly now: () => number;
   private readonly authorize: Authorize | undefined;
@@ -89,14 +90,15 @@ export class SignalCore {
   /** Register an authenticated connection; returns its session. */
   connect(transport: Transport, identity: string, device: string, claims: Record<string, unknown> = {}): Session {
     const route = `${this.nodeId}${(this.routeSeq++).toString(36)}`;
-    const s = new Session(transport, identity, device, route, claims, this.limits.frameBurst, this.now());
+    // Claims are read only by `authorize`: without it, none are kept per connection.
+    const s = new Session(transport, identity, device, route, this.authorize ? claims : NO_CLAIMS, this.limits.frameBurst, this.now());
     this.sessions.set(route, s);
-    let set = this.byIdentity.get(identity);
-    if (!set) {
-      this.byIdentity.set(identity, (set = new Set()));
+    const cur = this.byIdentity.get(identity);
+    if (cur === undefined) {
+      this.byIdentity.set(identity, s);
       void this.link?.subscribe(identityTopic(identity));
-    }
-    set.add(s);
+    } else if (cur instanceof Set) cur.add(s);
+    else this.byIdentity.set(identity, new Set([cur, s]));
     return s;
   }
 
@@ -166,15 +168,17 @@ export class SignalCore {
     s.closed = true;
     if (this.sessions.get(s.route) !== s) return;
     this.sessions.delete(s.route);
-    for (const name of [...s.channels.keys()]) this.leave(s, name);
-    const set = this.byIdentity.get(s.identity);
-    if (set) {
-      set.delete(s);
-      if (set.size === 0) {
-        this.byIdentity.delete(s.identity);
-        void this.link?.unsubscribe(identityTopic(s.identity));
-      }
-    }
+    for (const name of s.channelNames()) this.leave(s, name);
+    const cur = this.byIdentity.get(s.identity);
+    if (cur === undefined) return;
+    if (cur instanceof Set) {
+      cur.delete(s);
+      if (cur.size > 1) return;
+      const [last] = cur;
+      if (last) return void this.byIdentity.set(s.identity, last);
+    } else if (cur !== s) return;
+    this.byIdentity.delete(s.identity);
+    void this.link?.unsubscribe(identityTopic(s.identity));
   }
 
   /** Stop: refuse new calls, close every session with `code`, detach from the broker. */
@@ -197,7 +201,7 @@ export class SignalCore {
       return this.refuse(s, { code: ERROR.INVALID_PARAMS, message: 'to must be identity, identity/device or identity/device/route', method: METHOD.send, ...rid(rpcId) });
     }
     const ch = params.id;
-    if (ch !== undefined && !s.channels.has(ch)) {
+    if (ch !== undefined && !s.inChannel(ch)) {
       return this.refuse(s, { code: ERROR.NOT_JOINED, message: `not joined to channel ${ch}`, method: METHOD.send, channel: ch, ...rid(rpcId) });
     }
     const frame = outFrame(encodeNotification(METHOD.send, { ...params, from: s.address }));
@@ -212,24 +216,27 @@ export class SignalCore {
   private deliverDirect(to: Address, ch: string | undefined, frame: OutFrame, except: Session | null): void {
     if (to.route !== undefined) {
       const t = this.sessions.get(to.route);
-      if (t && t !== except && addressMatches(to, t) && (ch === undefined || t.channels.has(ch))) {
+      if (t && t !== except && addressMatches(to, t) && (ch === undefined || t.inChannel(ch))) {
         t.write(frame, this.limits.maxBufferedBytes);
       }
       return;
     }
-    const set = this.byIdentity.get(to.identity);
-    if (!set) return;
-    for (const t of set) {
-      if (t === except || (to.device !== undefined && t.device !== to.device)) continue;
-      if (ch !== undefined && !t.channels.has(ch)) continue;
-      t.write(frame, this.limits.maxBufferedBytes);
-    }
+    const cur = this.byIdentity.get(to.identity);
+    if (cur === undefined) return;
+    if (!(cur instanceof Set)) return this.deliverTo(cur, to, ch, frame, except);
+    for (const t of cur) this.deliverTo(t, to, ch, frame, except);
+  }
+
+  private deliverTo(t: Session, to: Address, ch: string | undefined, frame: OutFrame, except: Session | null): void {
+    if (t === except || (to.device !== undefined && t.device !== to.device)) return;
+    if (ch !== undefined && !t.inChannel(ch)) return;
+    t.write(frame, this.limits.maxBufferedBytes);
   }
 
   private publish(s: Session, params: PublishParams, rpcId: RpcId | undefined): void {
     const name = params.id;
     const c = this.channels.get(name);
-    if (!c || !s.channels.has(name)) {
+    if (!c || !s.inChannel(name)) {
       return this.refuse(s, { code: ERROR.NOT_JOINED, message: `not joined to channel ${name}`, method: METHOD.publish, channel: name, ...rid(rpcId) });
     }
     const frame = outFrame(encodeNotification(METHOD.publish, { ...params, from: s.address }));
@@ -255,13 +262,13 @@ export class SignalCore {
     const presence = params.presence === true;
     const fail = (code: FrameError['code'], message: string): void =>
       this.refuse(s, { code, message, method: METHOD.join, channel: name, ...rid(rpcId) });
-    if (s.channels.has(name)) {
-      if (s.channels.get(name) === presence) {
+    if (s.inChannel(name)) {
+      if (s.presenceIn(name) === presence) {
         return s.result(rpcId, { id: name, presence, members: this.channels.get(name)?.roster.size ?? 0, address: s.address, rate: this.rate() }, this.limits.maxBufferedBytes);
       }
       this.leave(s, name); // presence changed: rejoin with the new flag
     }
-    if (s.channels.size >= this.limits.maxChannelsPerConnection) {
+    if (s.channelCount() >= this.limits.maxChannelsPerConnection) {
       return fail(ERROR.TOO_MANY_CHANNELS, `joined to ${this.limits.maxChannelsPerConnection} channels already`);
     }
     if (this.authorize) {
@@ -276,9 +283,9 @@ export class SignalCore {
     }
     const c = this.openChannel(name);
     await c.ready;
-    if (s.closed || s.channels.has(name)) return this.closeIfEmpty(c);
+    if (s.closed || s.inChannel(name)) return this.closeIfEmpty(c);
     c.members.set(s.address, s);
-    s.channels.set(name, presence);
+    s.addChannel(name, presence);
     if (presence) {
       const max = this.limits.maxBufferedBytes;
       // Tell the newcomer about everyone already there, then their states.
@@ -301,7 +308,7 @@ export class SignalCore {
   }
 
   private leaveCall(s: Session, name: string, rpcId: RpcId | undefined): void {
-    if (!s.channels.has(name)) {
+    if (!s.inChannel(name)) {
       return this.refuse(s, { code: ERROR.NOT_JOINED, message: `not joined to channel ${name}`, method: METHOD.leave, channel: name, ...rid(rpcId) });
     }
     this.leave(s, name);
@@ -309,8 +316,8 @@ export class SignalCore {
   }
 
   private leave(s: Session, name: string): void {
-    const presence = s.channels.get(name);
-    s.channels.delete(name);
+    const presence = s.presenceIn(name);
+    s.removeChannel(name);
     const c = this.channels.get(name);
     if (!c || c.members.get(s.address) !== s) return;
     c.members.delete(s.address);
@@ -396,7 +403,7 @@ export class SignalCore {
         if (!channels) {
           await link.subscribe(channelTopic(name));
           for (const [addr, s] of c.members) {
-            if (s.channels.get(name)) await link.addMember(name, { address: addr, state: c.roster.get(addr) });
+            if (s.presenceIn(name)) await link.addMember(name, { address: addr, state: c.roster.get(addr) });
           }
         }
         const { fresh, touched, states } = await this.readRoster(link, name);
@@ -465,6 +472,8 @@ export class SignalCore {
     this.refuse(s, { code: ERROR.INTERNAL, message: `internal error: ${(e as Error)?.message ?? String(e)}`, method: call.method, ...idOf(call) });
   }
 }
+
+const NO_CLAIMS: Record<string, unknown> = Object.freeze({});
 
 /** What changed while a roster was being read from the broker (those changes are newer than the read). */
 interface RosterRead {

@@ -1,9 +1,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { CLOSE, PATHS } from '../protocol/constants.js';
 import { createVerifier, signAccessToken, TokenError, type AuthOptions } from './auth.js';
 import { SignalCore, type CoreOptions, type CoreStats } from './core.js';
+import type { Session } from './session.js';
 import { wsTransport } from './ws-transport.js';
 
 /** Options of {@link createSignalServer}. */
@@ -43,6 +44,29 @@ function destroyOnError(this: Duplex): void {
   this.destroy();
 }
 
+function ignore(): void {}
+
+/** Milliseconds since this module loaded: a small integer (a Smi, not a boxed double) for per-socket times. */
+const T0 = Date.now();
+const clock = (): number => Date.now() - T0;
+
+/**
+ * Our `ws` socket class: the session and the heartbeat times live in its own fields, so one set of listeners
+ * serves every socket (no closures and no side tables per connection).
+ */
+class SignalSocket extends WebSocket {
+  /** `null` until accepted (and for refused sockets). */
+  session: Session | null = null;
+  /** Last sign of life ({@link clock}). */
+  seen = 0;
+  /** Last ping sent ({@link clock}; 0: never). */
+  pinged = 0;
+}
+
+function onPong(this: WebSocket): void {
+  (this as SignalSocket).seen = clock();
+}
+
 const TOKEN_BODY_LIMIT = 4096;
 
 /** Create a signal server on `ws` + `node:http`. */
@@ -50,8 +74,13 @@ export function createSignalServer(options: SignalServerOptions): SignalServer {
   const verify = createVerifier(options);
   const core = new SignalCore(options);
   const limits = core.limits;
-  const wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxFrameBytes, perMessageDeflate: false, clientTracking: true });
-  const lastSeen = new WeakMap<WebSocket, number>();
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: limits.maxFrameBytes,
+    perMessageDeflate: false,
+    clientTracking: true,
+    WebSocket: SignalSocket,
+  });
   const attached: Server[] = [];
   let own: Server | null = null;
   let publicUrl = options.publicUrl;
@@ -59,16 +88,15 @@ export function createSignalServer(options: SignalServerOptions): SignalServer {
 
   // Ping every `pingIntervalMs`; check for silence more often (every second at most), so a dead
   // peer is dropped within `pongTimeoutMs` + 1 s of its last sign of life, not a whole ping period later.
-  const lastPing = new WeakMap<WebSocket, number>();
   const heartbeat = setInterval(() => {
-    const now = Date.now();
-    for (const ws of wss.clients) {
-      if (now - (lastSeen.get(ws) ?? now) > limits.pongTimeoutMs) {
+    const now = clock();
+    for (const ws of wss.clients as Set<SignalSocket>) {
+      if (ws.session !== null && now - ws.seen > limits.pongTimeoutMs) {
         ws.terminate();
         continue;
       }
-      if (now - (lastPing.get(ws) ?? 0) >= limits.pingIntervalMs) {
-        lastPing.set(ws, now);
+      if (ws.pinged === 0 || now - ws.pinged >= limits.pingIntervalMs) {
+        ws.pinged = now || 1;
         ws.ping();
       }
     }
@@ -84,31 +112,44 @@ export function createSignalServer(options: SignalServerOptions): SignalServer {
     socket.on('error', destroyOnError); // not a closure: it would keep req and url alive as long as the socket
     const jwt = url.searchParams.get('jwt') ?? '';
     verify(jwt).then(
-      (tok) => wss.handleUpgrade(req, socket, head, (ws) => accept(ws, tok.identity, tok.device, tok.claims as Record<string, unknown>)),
+      (tok) =>
+        wss.handleUpgrade(req, socket, head, (ws) => {
+          socket.off('error', destroyOnError); // `ws` handles socket errors from here on
+          accept(ws as SignalSocket, tok.identity, tok.device, tok.claims as Record<string, unknown>);
+        }),
       (e: unknown) =>
         wss.handleUpgrade(req, socket, head, (ws) => {
-          ws.on('error', () => {});
+          socket.off('error', destroyOnError);
+          ws.on('error', ignore);
           const unavailable = e instanceof TokenError && e.unavailable;
           ws.close(unavailable ? CLOSE.INTERNAL_ERROR : CLOSE.UNAUTHORIZED, closeReason(e instanceof TokenError ? e.message : 'invalid token'));
         }),
     ).catch(() => socket.destroy()); // never an unhandled rejection
   };
 
-  const accept = (ws: WebSocket, identity: string, device: string, claims: Record<string, unknown>): void => {
+  // One set of listeners per server, shared by every socket: the session is read from the socket itself.
+  function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
+    const ws = this as SignalSocket;
+    ws.seen = clock();
+    const s = ws.session!;
+    if (isBinary) core.receiveBinary(s);
+    else core.receive(s, data.toString());
+  }
+  function onClose(this: WebSocket): void {
+    core.disconnect((this as SignalSocket).session!);
+  }
+
+  const accept = (ws: SignalSocket, identity: string, device: string, claims: Record<string, unknown>): void => {
     if (closing) {
       ws.close(CLOSE.GOING_AWAY, 'server shutting down');
       return;
     }
-    const s = core.connect(wsTransport(ws), identity, device, claims);
-    lastSeen.set(ws, Date.now());
-    ws.on('pong', () => lastSeen.set(ws, Date.now()));
-    ws.on('message', (data, isBinary) => {
-      lastSeen.set(ws, Date.now());
-      if (isBinary) core.receiveBinary(s);
-      else core.receive(s, data.toString());
-    });
-    ws.on('error', () => {}); // followed by 'close'
-    ws.on('close', () => core.disconnect(s));
+    ws.session = core.connect(wsTransport(ws), identity, device, claims);
+    ws.seen = clock();
+    ws.on('pong', onPong);
+    ws.on('message', onMessage);
+    ws.on('error', ignore); // followed by 'close'
+    ws.on('close', onClose);
   };
 
   const json = (res: ServerResponse, status: number, body: unknown): void => {

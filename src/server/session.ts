@@ -22,12 +22,16 @@ export interface Transport {
   bufferedAmount(): number;
 }
 
-/** Per-connection state. Kept small: a few fields plus a map of joined channels. */
+/** Per-connection state. Kept small: a few fields; the first joined channel inline, a Map only past one. */
 export class Session {
   /** `identity/device/route`. */
   readonly address: string;
-  /** Joined channels -> presence flag. */
-  readonly channels = new Map<string, boolean>();
+  /** The first joined channel (most connections join one), `undefined` when none. */
+  private ch1: string | undefined = undefined;
+  /** Presence flag of `ch1`. */
+  private p1 = false;
+  /** Further joined channels -> presence flag; `null` until a second channel is joined. */
+  private more: Map<string, boolean> | null = null;
   /** Token bucket level (frames). */
   tokens: number;
   lastRefill: number;
@@ -47,6 +51,49 @@ export class Session {
     this.address = `${identity}/${device}/${route}`;
     this.tokens = burst;
     this.lastRefill = now;
+  }
+
+  /** Joined to `name`? */
+  inChannel(name: string): boolean {
+    return this.ch1 === name || (this.more !== null && this.more.has(name));
+  }
+
+  /** The presence flag of a joined channel; `undefined` when not joined. */
+  presenceIn(name: string): boolean | undefined {
+    if (this.ch1 === name) return this.p1;
+    return this.more === null ? undefined : this.more.get(name);
+  }
+
+  /** Record a joined channel (or change its presence flag). */
+  addChannel(name: string, presence: boolean): void {
+    if (this.ch1 === name) this.p1 = presence;
+    else if (this.ch1 === undefined && !(this.more !== null && this.more.has(name))) {
+      this.ch1 = name;
+      this.p1 = presence;
+    } else (this.more ??= new Map()).set(name, presence);
+  }
+
+  /** Forget a joined channel. */
+  removeChannel(name: string): void {
+    if (this.ch1 === name) {
+      this.ch1 = undefined;
+      this.p1 = false;
+    } else if (this.more !== null) {
+      this.more.delete(name);
+      if (this.more.size === 0) this.more = null;
+    }
+  }
+
+  /** How many channels are joined. */
+  channelCount(): number {
+    return (this.ch1 === undefined ? 0 : 1) + (this.more === null ? 0 : this.more.size);
+  }
+
+  /** The joined channels' names (a copy). */
+  channelNames(): string[] {
+    const out = this.ch1 === undefined ? [] : [this.ch1];
+    if (this.more !== null) for (const name of this.more.keys()) out.push(name);
+    return out;
   }
 
   /** Spend one token; `ok`, `refuse` (bucket empty) or `flood` (far past the burst). */
