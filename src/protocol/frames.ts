@@ -70,7 +70,10 @@ export type ParsedClientFrame =
   | { kind: 'call'; call: ClientCall }
   | { kind: 'error'; error: FrameError };
 
-const CLIENT_METHODS = new Set<string>([METHOD.send, METHOD.join, METHOD.leave, METHOD.publish]);
+/** The methods a client may call (a function, not a module-level Set, so client bundles drop it with parseClientFrame). */
+function isClientMethod(m: string): boolean {
+  return m === METHOD.publish || m === METHOD.send || m === METHOD.join || m === METHOD.leave;
+}
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -120,7 +123,7 @@ export function parseClientFrame(text: string, opts: ParseOptions): ParsedClient
   if (typeof method !== 'string') {
     return { kind: 'error', error: { ...base, code: ERROR.INVALID_REQUEST, message: 'method must be a string' } };
   }
-  if (!CLIENT_METHODS.has(method)) {
+  if (!isClientMethod(method)) {
     return {
       kind: 'error',
       error: { ...base, method, code: ERROR.METHOD_NOT_FOUND, message: `unknown method ${JSON.stringify(method.slice(0, 64))}` },
