@@ -35,37 +35,37 @@ function decodeClaims(jwt: string): Record<string, unknown> {
  * The signature is not checked here; the server does that.
  */
 export class AccessToken extends Emitter<AccessTokenEvents> {
-  private j = '';
-  private c: Record<string, unknown> = {};
-  private i = '';
-  private d = '';
-  private t: ReturnType<typeof setTimeout> | undefined;
+  private _jwt = '';
+  private _claims: Record<string, unknown> = {};
+  private _identity = '';
+  private _device = '';
+  private timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(jwt: string) {
     super();
-    this.ap(jwt);
+    this.apply(jwt);
   }
 
   /** The raw JWT. */
   get jwt(): string {
-    return this.j;
+    return this._jwt;
   }
   get claims(): Readonly<Record<string, unknown>> {
-    return this.c;
+    return this._claims;
   }
   get identity(): string {
-    return this.i;
+    return this._identity;
   }
   get device(): string {
-    return this.d;
+    return this._device;
   }
   /** `exp` in ms since the epoch, if the token has one. */
   get expiresAt(): number | undefined {
-    return typeof this.c.exp === 'number' ? this.c.exp * 1000 : undefined;
+    return typeof this._claims.exp === 'number' ? this._claims.exp * 1000 : undefined;
   }
   /** The `aud` claim (the server's base URL), first one when it is a list. */
   get audience(): string | undefined {
-    const aud = this.c.aud;
+    const aud = this._claims.aud;
     return typeof aud === 'string' ? aud : Array.isArray(aud) && typeof aud[0] === 'string' ? aud[0] : undefined;
   }
   /** Whether `exp` has passed (or is within `marginMs`). */
@@ -76,43 +76,43 @@ export class AccessToken extends Emitter<AccessTokenEvents> {
 
   /** Replace the token; emits `updated`. Throws `TypeError` on a malformed JWT. */
   update(jwt: string): void {
-    this.ap(jwt);
+    this.apply(jwt);
     this.emit('updated', this);
   }
 
   /** Stop the expiry timer. */
   dispose(): void {
-    if (this.t !== undefined) clearTimeout(this.t);
-    this.t = undefined;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
   }
 
-  private ap(jwt: string): void {
+  private apply(jwt: string): void {
     const claims = decodeClaims(jwt);
     const sub = parseSubject(claims.sub);
     if (!sub) throw new TypeError('AccessToken: sub must be "identity/device"');
-    this.j = jwt;
-    this.c = claims;
-    this.i = sub.identity;
-    this.d = sub.device;
-    this.sc();
+    this._jwt = jwt;
+    this._claims = claims;
+    this._identity = sub.identity;
+    this._device = sub.device;
+    this.schedule();
   }
 
-  private sc(): void {
+  private schedule(): void {
     this.dispose();
     const at = this.expiresAt;
     if (at === undefined) return;
     const fire = (): void => {
       const left = at - EXPIRY_MARGIN_MS - Date.now();
       if (left > 0) {
-        this.t = setTimeout(fire, Math.min(left, MAX_TIMEOUT));
-        (this.t as { unref?: () => void }).unref?.();
+        this.timer = setTimeout(fire, Math.min(left, MAX_TIMEOUT));
+        (this.timer as { unref?: () => void }).unref?.();
         return;
       }
-      this.t = undefined;
+      this.timer = undefined;
       this.emit('expired');
     };
     const delay = at - EXPIRY_MARGIN_MS - Date.now();
-    this.t = setTimeout(fire, Math.max(0, Math.min(delay, MAX_TIMEOUT)));
-    (this.t as { unref?: () => void }).unref?.();
+    this.timer = setTimeout(fire, Math.max(0, Math.min(delay, MAX_TIMEOUT)));
+    (this.timer as { unref?: () => void }).unref?.();
   }
 }

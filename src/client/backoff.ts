@@ -27,31 +27,31 @@ export function exponentialBackoff(opts: BackoffOptions = {}, random: () => numb
 
 /** A restartable timer (Phoenix style): `schedule()` runs `fn` after `delayFor(tries)`, `reset()` starts over. */
 export class Timer {
-  private hd: ReturnType<typeof setTimeout> | undefined;
+  private handle: ReturnType<typeof setTimeout> | undefined;
   tries = 0;
 
   constructor(
-    private readonly f: () => void,
-    private readonly df: DelayFor,
+    private readonly fn: () => void,
+    private readonly delayFor: DelayFor,
   ) {}
 
   schedule(): number {
     this.cancel();
-    const delay = this.df(this.tries++);
-    this.hd = setTimeout(() => {
-      this.hd = undefined;
-      this.f();
+    const delay = this.delayFor(this.tries++);
+    this.handle = setTimeout(() => {
+      this.handle = undefined;
+      this.fn();
     }, delay);
     return delay;
   }
 
   get pending(): boolean {
-    return this.hd !== undefined;
+    return this.handle !== undefined;
   }
 
   cancel(): void {
-    if (this.hd !== undefined) clearTimeout(this.hd);
-    this.hd = undefined;
+    if (this.handle !== undefined) clearTimeout(this.handle);
+    this.handle = undefined;
   }
 
   reset(): void {

@@ -43,97 +43,97 @@ export class Channel<M extends object = Payload, S = unknown> extends Emitter<Ch
   readonly me: LocalParticipant<S>;
   /** Resolves when the server accepted the join; rejects with its error. */
   ready: Promise<void>;
-  private st: ChannelStatus = 'joining';
-  private er: SignalError | undefined;
-  private rr!: () => void;
-  private rj!: (e: SignalError) => void;
-  private sl: Set<string> | null = null;
-  private js = 0;
+  private _status: ChannelStatus = 'joining';
+  private _error: SignalError | undefined;
+  private resolveReady!: () => void;
+  private rejectReady!: (e: SignalError) => void;
+  private stale: Set<string> | null = null;
+  private joinSeq = 0;
 
   constructor(
     readonly name: string,
     readonly presence: boolean,
-    private readonly h: ChannelHost,
+    private readonly host: ChannelHost,
   ) {
     super();
-    this.me = new LocalParticipant<S>(h.identity, h.device, (state) => {
-      if (this.st !== 'joined' && this.st !== 'joining') return;
-      if (this.h.isOpen()) this.h.sendNow(METHOD.publish, { id: this.name, state });
+    this.me = new LocalParticipant<S>(host.identity, host.device, (state) => {
+      if (this._status !== 'joined' && this._status !== 'joining') return;
+      if (this.host.isOpen()) this.host.sendNow(METHOD.publish, { id: this.name, state });
     });
-    this.ready = this.nr();
+    this.ready = this.newReady();
   }
 
   get status(): ChannelStatus {
-    return this.st;
+    return this._status;
   }
   /** The last refusal of the join, when `status` is `failed`. */
   get error(): SignalError | undefined {
-    return this.er;
+    return this._error;
   }
 
   /** Publish to every other member. `id` and `from` in the payload are overwritten. */
   publish(payload: M): void {
-    if (this.st === 'left' || this.st === 'failed') {
-      throw new Error(`channel ${this.name} is ${this.st}; join it again`);
+    if (this._status === 'left' || this._status === 'failed') {
+      throw new Error(`channel ${this.name} is ${this._status}; join it again`);
     }
-    this.h.sendCall(METHOD.publish, { ...(payload as Payload), id: this.name });
+    this.host.sendCall(METHOD.publish, { ...(payload as Payload), id: this.name });
   }
 
   /** Leave the channel; participants are removed (op -1). */
   leave(): void {
-    if (this.st === 'left') return;
-    const wasActive = this.st !== 'failed';
-    this.ss('left');
-    this.h.removeChannel(this.name, this as unknown as Channel<never, never>);
-    if (wasActive && this.h.isOpen()) this.h.sendNow(METHOD.leave, { id: this.name });
-    this.cp();
-    this.rj(new SignalError('SIGNAL_ERR_CLOSED', `left channel ${this.name}`, { channel: this.name }));
+    if (this._status === 'left') return;
+    const wasActive = this._status !== 'failed';
+    this.setStatus('left');
+    this.host.removeChannel(this.name, this as unknown as Channel<never, never>);
+    if (wasActive && this.host.isOpen()) this.host.sendNow(METHOD.leave, { id: this.name });
+    this.clearParticipants();
+    this.rejectReady(new SignalError('SIGNAL_ERR_CLOSED', `left channel ${this.name}`, { channel: this.name }));
   }
 
   /** @internal Send the join (first time or after a reconnect), then my state. */
   _join(rejoin: boolean): void {
-    if (this.st === 'left' || this.st === 'failed') return;
+    if (this._status === 'left' || this._status === 'failed') return;
     if (rejoin) {
-      this.sl = new Set(this.participants.keys());
-      if (this.st === 'joined') {
-        this.ready = this.nr();
-        this.ss('joining');
+      this.stale = new Set(this.participants.keys());
+      if (this._status === 'joined') {
+        this.ready = this.newReady();
+        this.setStatus('joining');
       }
     }
-    const seq = ++this.js;
-    this.h.request(METHOD.join, { id: this.name, presence: this.presence }).then(
+    const seq = ++this.joinSeq;
+    this.host.request(METHOD.join, { id: this.name, presence: this.presence }).then(
       (result) => {
-        if (seq !== this.js || this.st !== 'joining') return;
+        if (seq !== this.joinSeq || this._status !== 'joining') return;
         const addr = (result as { address?: unknown } | null)?.address;
         if (typeof addr === 'string') this.me.id = addr;
-        const gone = this.sl;
-        this.sl = null;
-        if (gone) for (const id of gone) this.rm(id);
-        this.ss('joined');
-        this.rr();
+        const gone = this.stale;
+        this.stale = null;
+        if (gone) for (const id of gone) this.removeParticipant(id);
+        this.setStatus('joined');
+        this.resolveReady();
       },
       (err: SignalError) => {
-        if (seq !== this.js || this.st !== 'joining') return;
+        if (seq !== this.joinSeq || this._status !== 'joining') return;
         if (err.code === 'SIGNAL_ERR_CLOSED') return; // retried on reconnect
         if (err.code === 'SIGNAL_ERR_TIMEOUT') {
           // No reply (a slow authorize hook, a lost frame): ask again; joining twice is harmless.
-          if (this.h.isOpen()) this._join(false);
+          if (this.host.isOpen()) this._join(false);
           return;
         }
-        this.er = err;
-        this.ss('failed');
-        this.h.removeChannel(this.name, this as unknown as Channel<never, never>);
-        this.cp();
-        this.rj(err);
+        this._error = err;
+        this.setStatus('failed');
+        this.host.removeChannel(this.name, this as unknown as Channel<never, never>);
+        this.clearParticipants();
+        this.rejectReady(err);
         this.emit('error', err);
       },
     );
-    if (this.me.state !== undefined) this.h.sendNow(METHOD.publish, { id: this.name, state: this.me.state });
+    if (this.me.state !== undefined) this.host.sendNow(METHOD.publish, { id: this.name, state: this.me.state });
   }
 
   /** @internal */
   _onJoin(from: string): void {
-    this.sl?.delete(from);
+    this.stale?.delete(from);
     if (this.participants.has(from)) return;
     const p = new Participant<S, M>(from, this);
     this.participants.set(from, p);
@@ -142,7 +142,7 @@ export class Channel<M extends object = Payload, S = unknown> extends Emitter<Ch
 
   /** @internal */
   _onLeave(from: string): void {
-    this.rm(from);
+    this.removeParticipant(from);
   }
 
   /** @internal A state from `from` (a publish with `state`, or the server's replay). */
@@ -151,7 +151,7 @@ export class Channel<M extends object = Payload, S = unknown> extends Emitter<Ch
     // after join_back, and a non-presence member's state would make a participant that never leaves.
     const p = this.participants.get(from);
     if (!p) return;
-    this.sl?.delete(from);
+    this.stale?.delete(from);
     if (p._setState(state)) this.emit('participant', p, 0);
   }
 
@@ -164,18 +164,18 @@ export class Channel<M extends object = Payload, S = unknown> extends Emitter<Ch
 
   /** @internal The connection dropped: the join must be re-sent. */
   _onDisconnect(): void {
-    if (this.st === 'joined') {
-      this.ready = this.nr();
-      this.ss('joining');
+    if (this._status === 'joined') {
+      this.ready = this.newReady();
+      this.setStatus('joining');
     }
   }
 
   /** @internal Participant.send goes through here. */
   sendTo(to: string, payload: Payload): void {
-    this.h.sendCall(METHOD.send, { ...payload, to, id: this.name });
+    this.host.sendCall(METHOD.send, { ...payload, to, id: this.name });
   }
 
-  private rm(id: string): void {
+  private removeParticipant(id: string): void {
     const p = this.participants.get(id);
     if (!p) return;
     this.participants.delete(id);
@@ -183,21 +183,21 @@ export class Channel<M extends object = Payload, S = unknown> extends Emitter<Ch
     p._dispose();
   }
 
-  private cp(): void {
-    for (const id of [...this.participants.keys()]) this.rm(id);
-    this.sl = null;
+  private clearParticipants(): void {
+    for (const id of [...this.participants.keys()]) this.removeParticipant(id);
+    this.stale = null;
   }
 
-  private ss(s: ChannelStatus): void {
-    if (this.st === s) return;
-    this.st = s;
+  private setStatus(s: ChannelStatus): void {
+    if (this._status === s) return;
+    this._status = s;
     this.emit('status', s);
   }
 
-  private nr(): Promise<void> {
+  private newReady(): Promise<void> {
     const p = new Promise<void>((resolve, reject) => {
-      this.rr = resolve;
-      this.rj = reject;
+      this.resolveReady = resolve;
+      this.rejectReady = reject;
     });
     p.catch(() => {}); // a rejection nobody awaits is reported through 'error', not as unhandled
     return p;

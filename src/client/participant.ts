@@ -21,11 +21,11 @@ export class Participant<S = unknown, M extends object = Payload> extends Emitte
   readonly identity: string;
   readonly device: string;
   readonly route: string;
-  private st: S | undefined;
+  private _state: S | undefined;
 
   constructor(
     id: string,
-    private readonly sn: ParticipantSender,
+    private readonly sender: ParticipantSender,
   ) {
     super();
     this.id = id;
@@ -37,20 +37,20 @@ export class Participant<S = unknown, M extends object = Payload> extends Emitte
 
   /** Last state received (whole, last writer wins); `undefined` when none. */
   get state(): S | undefined {
-    return this.st;
+    return this._state;
   }
 
   /** Send a direct message to exactly this endpoint, in the channel's context. */
   send(payload: M): void {
-    this.sn.sendTo(this.id, payload as Payload);
+    this.sender.sendTo(this.id, payload as Payload);
   }
 
   /** @internal */
   _setState(state: S | undefined): boolean {
-    const prev = this.st;
+    const prev = this._state;
     // The same state twice (the server's replay plus an old SDK's peer-to-peer copy) is no change.
     if (prev === state || (prev !== undefined && state !== undefined && sameJson(prev, state))) return false;
-    this.st = state;
+    this._state = state;
     this.emit('state', state, prev);
     return true;
   }
@@ -68,28 +68,28 @@ export class Participant<S = unknown, M extends object = Payload> extends Emitte
 
 /** Me in a channel: my state is kept here, shared with every other participant and restored after a reconnect. */
 export class LocalParticipant<S = unknown> extends Emitter<{ state: [state: S | undefined, prev: S | undefined] }> {
-  private st: S | undefined;
+  private _state: S | undefined;
   /** My endpoint address once joined (the server tells it in the join reply). */
   id: string | undefined;
 
   constructor(
     readonly identity: string,
     readonly device: string,
-    private readonly ps: (state: S) => void,
+    private readonly publishState: (state: S) => void,
   ) {
     super();
   }
 
   get state(): S | undefined {
-    return this.st;
+    return this._state;
   }
 
   /** Replace my state (whole) and share it with every participant. */
   updateState(state: S): void {
     if (state === undefined) throw new TypeError('updateState: state must not be undefined');
-    const prev = this.st;
-    this.st = state;
-    this.ps(state);
+    const prev = this._state;
+    this._state = state;
+    this.publishState(state);
     this.emit('state', state, prev);
   }
 }

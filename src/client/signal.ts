@@ -89,50 +89,50 @@ export function urlFromToken(token: AccessToken): string {
 export class Signal<M extends object = Payload> extends Emitter<SignalEvents<M>> {
   /** Joined channels by name. */
   readonly channels = new Map<string, Channel<Payload, unknown>>();
-  private st: ConnectionState = 'closed';
-  private tk: AccessToken;
+  private _state: ConnectionState = 'closed';
+  private _token: AccessToken;
   private ws: WebSocketLike | null = null;
   /** Frames not written yet, in order. With `payload`: a user's call, kept across reconnects; without: a control frame (join, state, leave), re-issued after a reconnect. */
-  private q: { text: string; payload?: Payload }[] = [];
-  private tn = 0;
-  private ra = 0;
-  private dt: ReturnType<typeof setTimeout> | undefined;
-  private pc: { framesPerSecond: number; burst: number } | null;
-  private readonly pd = new Map<number, Pending>();
-  private sq = 0;
-  private readonly rt: Timer;
-  private pt: ReturnType<typeof setInterval> | undefined;
-  private po: ReturnType<typeof setTimeout> | undefined;
-  private ct: string | null = null;
-  private ft = false;
+  private queue: { text: string; payload?: Payload }[] = [];
+  private tokens = 0;
+  private refilledAt = 0;
+  private drainTimer: ReturnType<typeof setTimeout> | undefined;
+  private pace: { framesPerSecond: number; burst: number } | null;
+  private readonly pending = new Map<number, Pending>();
+  private seq = 0;
+  private readonly reconnectTimer: Timer;
+  private pingTimer: ReturnType<typeof setInterval> | undefined;
+  private pongTimer: ReturnType<typeof setTimeout> | undefined;
+  private connectedToken: string | null = null;
+  private fetchingToken = false;
   /** Socket open, waiting for the first frame (see `onSocketOpen`). */
-  private hs = false;
-  private readonly o: Required<Pick<SignalOptions, 'maxQueue' | 'pingInterval' | 'pongTimeout' | 'requestTimeout' | 'maxFrameBytes'>> & SignalOptions;
-  private readonly h: ChannelHost;
-  private ot: () => void;
+  private handshaking = false;
+  private readonly opts: Required<Pick<SignalOptions, 'maxQueue' | 'pingInterval' | 'pongTimeout' | 'requestTimeout' | 'maxFrameBytes'>> & SignalOptions;
+  private readonly host: ChannelHost;
+  private offToken: () => void;
 
   constructor(token: AccessToken | string, options: SignalOptions = {}) {
     super();
-    this.tk = typeof token === 'string' ? new AccessToken(token) : token;
-    this.o = { maxQueue: 256, pingInterval: 25_000, pongTimeout: 10_000, requestTimeout: 10_000, maxFrameBytes: 64 * 1024, ...options };
+    this._token = typeof token === 'string' ? new AccessToken(token) : token;
+    this.opts = { maxQueue: 256, pingInterval: 25_000, pongTimeout: 10_000, requestTimeout: 10_000, maxFrameBytes: 64 * 1024, ...options };
     const rl = options.rateLimit;
-    this.pc = rl === false ? null : { framesPerSecond: rl?.framesPerSecond ?? 45, burst: rl?.burst ?? 180 };
+    this.pace = rl === false ? null : { framesPerSecond: rl?.framesPerSecond ?? 45, burst: rl?.burst ?? 180 };
     const r = options.reconnect;
     const delayFor: DelayFor = typeof r === 'function' ? r : exponentialBackoff(typeof r === 'object' ? r : {});
-    this.rt = new Timer(() => this.connect(), delayFor);
-    this.ot = this.bt(this.tk);
+    this.reconnectTimer = new Timer(() => this.connect(), delayFor);
+    this.offToken = this.bindToken(this._token);
     const self = this;
-    this.h = {
+    this.host = {
       get identity() {
-        return self.tk.identity;
+        return self._token.identity;
       },
       get device() {
-        return self.tk.device;
+        return self._token.device;
       },
-      isOpen: () => this.st === 'open',
-      sendCall: (method, params) => this.sc(method, params),
-      sendNow: (method, params) => this.sn(method, params),
-      request: (method, params) => this.rq(method, params),
+      isOpen: () => this._state === 'open',
+      sendCall: (method, params) => this.sendCall(method, params),
+      sendNow: (method, params) => this.sendNow(method, params),
+      request: (method, params) => this.request(method, params),
       removeChannel: (name, ch) => {
         if (this.channels.get(name) === (ch as unknown)) this.channels.delete(name);
       },
@@ -142,66 +142,66 @@ export class Signal<M extends object = Payload> extends Emitter<SignalEvents<M>>
 
   /** Connection state: `connecting | open | reconnecting | closed`. */
   get state(): ConnectionState {
-    return this.st;
+    return this._state;
   }
   /** The current access token. */
   get token(): AccessToken {
-    return this.tk;
+    return this._token;
   }
   /** Frames waiting for the connection. */
   get queued(): number {
-    return this.q.length;
+    return this.queue.length;
   }
 
   /** Open the connection (again, after `close()`). No-op when connecting or open. */
   connect(): void {
     if (this.ws) return;
-    this.rt.cancel();
-    const Ctor = this.o.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+    this.reconnectTimer.cancel();
+    const Ctor = this.opts.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
     if (!Ctor) {
-      this.fl(new SignalError(CLIENT_ERROR.CONNECTION, 'no WebSocket implementation: pass options.WebSocket'));
+      this.fail(new SignalError(CLIENT_ERROR.CONNECTION, 'no WebSocket implementation: pass options.WebSocket'));
       return;
     }
-    if (this.tk.isExpired() && this.o.getToken) {
-      this.rf();
+    if (this._token.isExpired() && this.opts.getToken) {
+      this.refreshToken();
       return;
     }
-    this.ss(this.st === 'open' || this.st === 'reconnecting' ? 'reconnecting' : 'connecting');
+    this.setState(this._state === 'open' || this._state === 'reconnecting' ? 'reconnecting' : 'connecting');
     let url: string;
     try {
-      url = this.o.url ?? urlFromToken(this.tk);
+      url = this.opts.url ?? urlFromToken(this._token);
     } catch (e) {
-      this.fl(new SignalError(CLIENT_ERROR.TOKEN, (e as Error).message));
+      this.fail(new SignalError(CLIENT_ERROR.TOKEN, (e as Error).message));
       return;
     }
-    const jwt = this.tk.jwt;
-    this.ct = jwt;
+    const jwt = this._token.jwt;
+    this.connectedToken = jwt;
     let ws: WebSocketLike;
     try {
       ws = new Ctor(`${url}${url.includes('?') ? '&' : '?'}jwt=${encodeURIComponent(jwt)}`);
     } catch (e) {
       this.emit('error', new SignalError(CLIENT_ERROR.CONNECTION, `cannot open WebSocket: ${(e as Error).message}`));
-      this.sr();
+      this.scheduleReconnect();
       return;
     }
     this.ws = ws;
-    ws.onopen = () => this.so(ws);
+    ws.onopen = () => this.onSocketOpen(ws);
     ws.onmessage = (ev) => {
-      if (this.ws === ws) this.of(ev.data);
+      if (this.ws === ws) this.onFrame(ev.data);
     };
     ws.onclose = (ev) => {
-      if (this.ws === ws) this.oc(ev.code, ev.reason);
+      if (this.ws === ws) this.onClose(ev.code, ev.reason);
     };
     ws.onerror = () => {}; // 'close' follows
   }
 
   /** Close for good (until `connect()`): no timer or socket is left behind. */
   close(): void {
-    this.rt.cancel();
-    this.kk();
-    this.sd();
-    this.ct = null; // a later token update must not reopen a closed client
-    this.hs = false;
+    this.reconnectTimer.cancel();
+    this.stopKeepalive();
+    this.stopDrain();
+    this.connectedToken = null; // a later token update must not reopen a closed client
+    this.handshaking = false;
     const ws = this.ws;
     this.ws = null;
     if (ws) {
@@ -212,26 +212,26 @@ export class Signal<M extends object = Payload> extends Emitter<SignalEvents<M>>
         // already closed
       }
     }
-    this.rp(new SignalError(CLIENT_ERROR.CLOSED, 'connection closed'));
-    this.dq('connection closed by close()');
+    this.rejectPending(new SignalError(CLIENT_ERROR.CLOSED, 'connection closed'));
+    this.dropQueue('connection closed by close()');
     for (const ch of this.channels.values()) ch._onDisconnect();
-    this.ss('closed');
+    this.setState('closed');
   }
 
   /** Close and release the token listener; the instance is not reused. */
   dispose(): void {
     this.close();
-    this.ot();
+    this.offToken();
   }
 
   /** Swap the access token; the next connect uses it (open channels are kept). */
   setToken(token: AccessToken | string): void {
     const next = typeof token === 'string' ? new AccessToken(token) : token;
-    if (next === this.tk) return;
-    this.ot();
-    this.tk = next;
-    this.ot = this.bt(next);
-    if (this.st === 'closed' && this.ct !== null && !this.ws && this.rc()) this.connect();
+    if (next === this._token) return;
+    this.offToken();
+    this._token = next;
+    this.offToken = this.bindToken(next);
+    if (this._state === 'closed' && this.connectedToken !== null && !this.ws && this.reconnectAllowed()) this.connect();
   }
 
   /** Send a direct message to `identity`, `identity/device` or `identity/device/route`. */
@@ -239,7 +239,7 @@ export class Signal<M extends object = Payload> extends Emitter<SignalEvents<M>>
     const to = (payload as { to?: unknown }).to;
     if (parseAddress(to) === null) throw new TypeError('send: payload.to must be identity, identity/device or identity/device/route');
     const { id: _drop, ...rest } = payload as Payload;
-    this.sc(METHOD.send, rest);
+    this.sendCall(METHOD.send, rest);
   }
 
   /** Join a channel (the same Channel when already joined). */
@@ -249,21 +249,21 @@ export class Signal<M extends object = Payload> extends Emitter<SignalEvents<M>>
     }
     const existing = this.channels.get(name);
     if (existing) return existing as unknown as Channel<CM, CS>;
-    const ch = new Channel<CM, CS>(name, options.presence === true, this.h);
+    const ch = new Channel<CM, CS>(name, options.presence === true, this.host);
     this.channels.set(name, ch as unknown as Channel<Payload, unknown>);
-    if (this.st === 'open') ch._join(false);
+    if (this._state === 'open') ch._join(false);
     return ch;
   }
 
   // ---- internals ----
 
-  private bt(token: AccessToken): () => void {
+  private bindToken(token: AccessToken): () => void {
     const offExpired = token.on('expired', () => {
-      if (this.o.getToken) this.rf(false);
+      if (this.opts.getToken) this.refreshToken(false);
     });
     const offUpdated = token.on('updated', () => {
       // A new token while we wait to reconnect after a refusal: use it now.
-      if (this.st === 'closed' && !this.ws && this.ct !== null && this.rc()) this.connect();
+      if (this._state === 'closed' && !this.ws && this.connectedToken !== null && this.reconnectAllowed()) this.connect();
     });
     return () => {
       offExpired();
@@ -271,15 +271,15 @@ export class Signal<M extends object = Payload> extends Emitter<SignalEvents<M>>
     };
   }
 
-  private rc(): boolean {
-    return this.o.reconnect !== false;
+  private reconnectAllowed(): boolean {
+    return this.opts.reconnect !== false;
   }
 
-  private rf(thenConnect = true): void {
-    const get = this.o.getToken;
-    if (!get || this.ft) return;
-    this.ft = true;
-    if (thenConnect) this.ss(this.st === 'closed' ? 'connecting' : 'reconnecting');
+  private refreshToken(thenConnect = true): void {
+    const get = this.opts.getToken;
+    if (!get || this.fetchingToken) return;
+    this.fetchingToken = true;
+    if (thenConnect) this.setState(this._state === 'closed' ? 'connecting' : 'reconnecting');
     let p: Promise<string | AccessToken>;
     try {
       p = Promise.resolve(get());
@@ -288,28 +288,28 @@ export class Signal<M extends object = Payload> extends Emitter<SignalEvents<M>>
     }
     p.then(
       (t) => {
-        this.ft = false;
+        this.fetchingToken = false;
         try {
-          if (typeof t === 'string') this.tk.update(t);
+          if (typeof t === 'string') this._token.update(t);
           else if (t instanceof AccessToken) {
-            if (t !== this.tk) this.setToken(t);
+            if (t !== this._token) this.setToken(t);
           } else throw new TypeError('getToken must resolve to a JWT string or an AccessToken');
         } catch (e) {
           this.emit('error', new SignalError(CLIENT_ERROR.TOKEN, `getToken returned a bad token: ${(e as Error).message}`));
-          if (thenConnect && this.st !== 'closed') this.sr();
+          if (thenConnect && this._state !== 'closed') this.scheduleReconnect();
           return;
         }
-        if (thenConnect && !this.ws && this.st !== 'closed') {
-          if (this.tk.isExpired()) {
+        if (thenConnect && !this.ws && this._state !== 'closed') {
+          if (this._token.isExpired()) {
             this.emit('error', new SignalError(CLIENT_ERROR.TOKEN, 'getToken returned an expired token'));
-            this.sr();
+            this.scheduleReconnect();
           } else this.connect();
         }
       },
       (e: unknown) => {
-        this.ft = false;
+        this.fetchingToken = false;
         this.emit('error', new SignalError(CLIENT_ERROR.TOKEN, `getToken failed: ${(e as Error)?.message ?? String(e)}`));
-        if (thenConnect && this.st !== 'closed') this.sr();
+        if (thenConnect && this._state !== 'closed') this.scheduleReconnect();
       },
     );
   }
@@ -319,93 +319,93 @@ export class Signal<M extends object = Payload> extends Emitter<SignalEvents<M>>
    * So a `_ping` goes first and the connection counts as open on the first frame back: nothing
    * queued is flushed into a socket the server is about to close.
    */
-  private so(ws: WebSocketLike): void {
+  private onSocketOpen(ws: WebSocketLike): void {
     if (this.ws !== ws) return;
-    this.hs = true;
-    this.w(PING);
-    this.ap(true);
+    this.handshaking = true;
+    this.write(PING);
+    this.armPongTimeout(true);
   }
 
-  private oo(ws: WebSocketLike): void {
+  private onOpen(ws: WebSocketLike): void {
     if (this.ws !== ws) return;
-    this.hs = false;
-    this.rt.reset();
-    this.tn = this.pc?.burst ?? 0;
-    this.ra = Date.now();
-    this.ss('open');
-    this.sk();
+    this.handshaking = false;
+    this.reconnectTimer.reset();
+    this.tokens = this.pace?.burst ?? 0;
+    this.refilledAt = Date.now();
+    this.setState('open');
+    this.startKeepalive();
     // Joins first, then what was queued while away (user calls, in order).
-    const q = this.q;
-    this.q = [];
+    const q = this.queue;
+    this.queue = [];
     // Always a rejoin: participants known from before (a reconnect, or close() then connect()) that
     // the server does not announce again are removed with op -1.
     for (const ch of [...this.channels.values()]) ch._join(true);
-    for (const f of q) this.eq(f);
+    for (const f of q) this.enqueue(f);
   }
 
-  private oc(code: number, reason: string): void {
-    this.hs = false;
-    this.sd();
+  private onClose(code: number, reason: string): void {
+    this.handshaking = false;
+    this.stopDrain();
     const ws = this.ws;
     if (ws) detach(ws);
     this.ws = null;
-    this.kk();
-    this.rp(new SignalError(CLIENT_ERROR.CLOSED, `connection closed (${code})`));
+    this.stopKeepalive();
+    this.rejectPending(new SignalError(CLIENT_ERROR.CLOSED, `connection closed (${code})`));
     for (const ch of this.channels.values()) ch._onDisconnect();
     if (code === CLOSE.UNAUTHORIZED) {
-      const tokenChanged = this.ct !== this.tk.jwt;
-      if (tokenChanged && !this.tk.isExpired()) {
-        this.ss('reconnecting');
+      const tokenChanged = this.connectedToken !== this._token.jwt;
+      if (tokenChanged && !this._token.isExpired()) {
+        this.setState('reconnecting');
         this.connect();
         return;
       }
-      if (this.o.getToken && this.rc()) {
-        this.ss('reconnecting');
-        this.rf(true);
+      if (this.opts.getToken && this.reconnectAllowed()) {
+        this.setState('reconnecting');
+        this.refreshToken(true);
         return;
       }
-      this.fl(SignalError.fromRpc(-32001, `unauthorized: ${reason || 'token refused'}`));
+      this.fail(SignalError.fromRpc(-32001, `unauthorized: ${reason || 'token refused'}`));
       return;
     }
-    if (!this.rc()) {
-      this.dq(`connection closed (${code})`);
-      this.ss('closed');
+    if (!this.reconnectAllowed()) {
+      this.dropQueue(`connection closed (${code})`);
+      this.setState('closed');
       return;
     }
-    this.sr();
+    this.scheduleReconnect();
   }
 
-  private sr(): void {
-    if (!this.rc()) {
-      this.ss('closed');
+  private scheduleReconnect(): void {
+    if (!this.reconnectAllowed()) {
+      this.setState('closed');
       return;
     }
-    this.ss('reconnecting');
-    this.rt.schedule();
+    this.setState('reconnecting');
+    this.reconnectTimer.schedule();
   }
 
-  private fl(err: SignalError): void {
+  private fail(err: SignalError): void {
     this.emit('error', err);
-    this.dq(err.message);
-    this.ss('closed');
+    this.dropQueue(err.message);
+    this.setState('closed');
   }
 
-  private of(data: unknown): void {
-    this.ap(false);
-    if (this.hs && this.ws) this.oo(this.ws);
+  private onFrame(data: unknown): void {
+    this.armPongTimeout(false);
+    if (this.handshaking && this.ws) this.onOpen(this.ws);
     if (typeof data !== 'string') return; // binary from server: not part of the protocol
     const parsed = parseServerFrame(data);
     try {
-      if (parsed.kind === 'notification') this.nt(parsed.note);
+      if (parsed.kind === 'notification') this.onNotification(parsed.note);
       else if (parsed.kind === 'response') {
         const r = parsed.response;
-        const p = typeof r.id === 'number' ? this.pd.get(r.id) : undefined;
+        const p = typeof r.id === 'number' ? this.pending.get(r.id) : undefined;
         if (!p) return;
-        this.pd.delete(r.id as number);
+        this.pending.delete(r.id as number);
         clearTimeout(p.timer);
         if ('error' in r) p.reject(SignalError.fromRpc(r.error.code, r.error.message, p.about));
         else {
-          if (p.about.method === METHOD.join) this.ar(r.result);
+          if (p.about.method === METHOD.join) this.adoptRate(r.result);
           p.resolve(r.result);
         }
       }
@@ -414,7 +414,7 @@ export class Signal<M extends object = Payload> extends Emitter<SignalEvents<M>>
     }
   }
 
-  private nt(note: ServerNotification): void {
+  private onNotification(note: ServerNotification): void {
     const params = note.params as Payload & { from?: unknown; id?: unknown };
     if (note.method === METHOD.error) {
       const p = note.params;
@@ -448,115 +448,115 @@ export class Signal<M extends object = Payload> extends Emitter<SignalEvents<M>>
     }
   }
 
-  private rq(method: string, params: Payload): Promise<unknown> {
+  private request(method: string, params: Payload): Promise<unknown> {
     return new Promise((resolve, reject) => {
-      if (this.st !== 'open') {
+      if (this._state !== 'open') {
         reject(new SignalError(CLIENT_ERROR.CLOSED, 'not connected', { method }));
         return;
       }
-      const id = ++this.sq;
+      const id = ++this.seq;
       const timer = setTimeout(() => {
-        this.pd.delete(id);
+        this.pending.delete(id);
         reject(new SignalError(CLIENT_ERROR.TIMEOUT, `${method} timed out`, { method }));
-      }, this.o.requestTimeout);
+      }, this.opts.requestTimeout);
       const about = typeof params.id === 'string' ? { method, channel: params.id } : { method };
-      this.pd.set(id, { resolve, reject, timer, about });
-      this.eq({ text: encodeCall(method, params, id) });
+      this.pending.set(id, { resolve, reject, timer, about });
+      this.enqueue({ text: encodeCall(method, params, id) });
     });
   }
 
-  private sn(method: string, params: Payload): void {
-    if (this.st !== 'open') return;
+  private sendNow(method: string, params: Payload): void {
+    if (this._state !== 'open') return;
     const text = encodeCall(method, params);
-    if (!this.tl(method, params, text)) this.eq({ text });
+    if (!this.tooLarge(method, params, text)) this.enqueue({ text });
   }
 
   /** Refuse (and report) a frame the server would close the connection for. */
-  private tl(method: string, params: Payload, text: string): boolean {
-    const max = this.o.maxFrameBytes;
+  private tooLarge(method: string, params: Payload, text: string): boolean {
+    const max = this.opts.maxFrameBytes;
     if (text.length <= max / 3) return false; // even all 3-byte characters fit
     if (new TextEncoder().encode(text).length <= max) return false;
     this.emit('error', new SignalError(ERROR_CODE[ERROR.TOO_LARGE], `${method} not sent: frame larger than ${max} bytes`, { method, payload: params }));
     return true;
   }
 
-  private sc(method: string, params: Payload): void {
+  private sendCall(method: string, params: Payload): void {
     const text = encodeCall(method, params);
-    if (this.tl(method, params, text)) return;
-    if (this.st === 'closed' && !this.ws && !this.rt.pending && !this.ft) {
+    if (this.tooLarge(method, params, text)) return;
+    if (this._state === 'closed' && !this.ws && !this.reconnectTimer.pending && !this.fetchingToken) {
       this.emit('error', new SignalError(CLIENT_ERROR.CLOSED, `${method} not sent: the connection is closed`, { method, payload: params }));
       return;
     }
-    if (this.q.length >= this.o.maxQueue) {
-      this.emit('error', new SignalError(CLIENT_ERROR.QUEUE_FULL, `${method} not sent: ${this.o.maxQueue} frames already queued`, { method, payload: params }));
+    if (this.queue.length >= this.opts.maxQueue) {
+      this.emit('error', new SignalError(CLIENT_ERROR.QUEUE_FULL, `${method} not sent: ${this.opts.maxQueue} frames already queued`, { method, payload: params }));
       return;
     }
-    this.eq({ text, payload: params });
+    this.enqueue({ text, payload: params });
   }
 
   /** Write now when open, paced and nothing waits; else queue (drained by a timer once open). */
-  private eq(item: { text: string; payload?: Payload }): void {
-    if (this.st === 'open' && this.q.length === 0 && this.tt()) {
-      this.w(item.text);
+  private enqueue(item: { text: string; payload?: Payload }): void {
+    if (this._state === 'open' && this.queue.length === 0 && this.takeToken()) {
+      this.write(item.text);
       return;
     }
-    this.q.push(item);
-    this.ad();
+    this.queue.push(item);
+    this.armDrain();
   }
 
   /** Pace under the rate the server told (extension of the join reply), unless the user chose a pace. */
-  private ar(result: unknown): void {
-    if (this.o.rateLimit !== undefined) return;
+  private adoptRate(result: unknown): void {
+    if (this.opts.rateLimit !== undefined) return;
     const rate = (result as { rate?: { framesPerSecond?: unknown; burst?: unknown } } | null)?.rate;
     if (typeof rate !== 'object' || rate === null) return;
     const { framesPerSecond: fps, burst } = rate;
     if (fps === null) {
       // An unlimited server (Infinity serializes as null).
-      this.pc = null;
-      this.ad();
+      this.pace = null;
+      this.armDrain();
       return;
     }
     if (typeof fps !== 'number' || typeof burst !== 'number' || !(fps > 0) || !(burst >= 1)) return;
     const next = fps > 1e6 ? null : { framesPerSecond: fps * 0.9, burst: Math.max(1, Math.floor(burst * 0.9)) };
-    if (next && this.pc && next.framesPerSecond === this.pc.framesPerSecond && next.burst === this.pc.burst) return;
-    this.pc = next;
-    if (next) this.tn = Math.min(this.tn, next.burst);
-    if (this.dt !== undefined) {
-      clearTimeout(this.dt);
-      this.dt = undefined;
+    if (next && this.pace && next.framesPerSecond === this.pace.framesPerSecond && next.burst === this.pace.burst) return;
+    this.pace = next;
+    if (next) this.tokens = Math.min(this.tokens, next.burst);
+    if (this.drainTimer !== undefined) {
+      clearTimeout(this.drainTimer);
+      this.drainTimer = undefined;
     }
-    this.ad();
+    this.armDrain();
   }
 
-  private tt(cost = 1, force = false): boolean {
-    const pace = this.pc;
+  private takeToken(cost = 1, force = false): boolean {
+    const pace = this.pace;
     if (!pace) return true;
     const now = Date.now();
-    this.tn = Math.min(pace.burst, this.tn + ((now - this.ra) * pace.framesPerSecond) / 1000);
-    this.ra = now;
-    if (this.tn < cost && !force) return false;
-    this.tn -= cost;
+    this.tokens = Math.min(pace.burst, this.tokens + ((now - this.refilledAt) * pace.framesPerSecond) / 1000);
+    this.refilledAt = now;
+    if (this.tokens < cost && !force) return false;
+    this.tokens -= cost;
     return true;
   }
 
-  private ad(): void {
-    if (this.dt !== undefined || this.st !== 'open' || this.q.length === 0) return;
-    const wait = this.pc ? Math.ceil(((1 - this.tn) * 1000) / this.pc.framesPerSecond) : 0;
-    this.dt = setTimeout(() => {
-      this.dt = undefined;
-      while (this.st === 'open' && this.q.length > 0 && this.tt()) this.w(this.q.shift()!.text);
-      this.ad();
+  private armDrain(): void {
+    if (this.drainTimer !== undefined || this._state !== 'open' || this.queue.length === 0) return;
+    const wait = this.pace ? Math.ceil(((1 - this.tokens) * 1000) / this.pace.framesPerSecond) : 0;
+    this.drainTimer = setTimeout(() => {
+      this.drainTimer = undefined;
+      while (this._state === 'open' && this.queue.length > 0 && this.takeToken()) this.write(this.queue.shift()!.text);
+      this.armDrain();
     }, Math.max(1, wait));
   }
 
   /** Stop draining; control frames are dropped (re-issued after a reconnect), user calls stay queued. */
-  private sd(): void {
-    if (this.dt !== undefined) clearTimeout(this.dt);
-    this.dt = undefined;
-    if (this.q.some((f) => f.payload === undefined)) this.q = this.q.filter((f) => f.payload !== undefined);
+  private stopDrain(): void {
+    if (this.drainTimer !== undefined) clearTimeout(this.drainTimer);
+    this.drainTimer = undefined;
+    if (this.queue.some((f) => f.payload === undefined)) this.queue = this.queue.filter((f) => f.payload !== undefined);
   }
 
-  private w(text: string): void {
+  private write(text: string): void {
     try {
       this.ws?.send(text);
     } catch (e) {
@@ -564,38 +564,38 @@ export class Signal<M extends object = Payload> extends Emitter<SignalEvents<M>>
     }
   }
 
-  private dq(why: string): void {
-    const q = this.q;
+  private dropQueue(why: string): void {
+    const q = this.queue;
     if (q.length === 0) return;
-    this.q = [];
+    this.queue = [];
     this.emit('error', new SignalError(CLIENT_ERROR.CLOSED, `${q.length} queued frame(s) dropped: ${why}`, { payload: q.map((f) => f.payload) }));
   }
 
-  private rp(err: SignalError): void {
-    for (const [id, p] of this.pd) {
+  private rejectPending(err: SignalError): void {
+    for (const [id, p] of this.pending) {
       clearTimeout(p.timer);
-      this.pd.delete(id);
+      this.pending.delete(id);
       p.reject(err);
     }
   }
 
-  private sk(): void {
-    this.kk();
-    this.pt = setInterval(() => {
-      this.tt(1, true); // pings jump the queue but count, as on the server
-      this.w(PING);
-      this.ap(true);
-    }, this.o.pingInterval);
+  private startKeepalive(): void {
+    this.stopKeepalive();
+    this.pingTimer = setInterval(() => {
+      this.takeToken(1, true); // pings jump the queue but count, as on the server
+      this.write(PING);
+      this.armPongTimeout(true);
+    }, this.opts.pingInterval);
   }
 
   /** `arm`: start waiting for a sign of life (kept if already waiting: a later ping must not push the deadline); else stop. */
-  private ap(arm: boolean): void {
-    if (arm && this.po !== undefined) return;
-    if (this.po !== undefined) clearTimeout(this.po);
-    this.po = undefined;
+  private armPongTimeout(arm: boolean): void {
+    if (arm && this.pongTimer !== undefined) return;
+    if (this.pongTimer !== undefined) clearTimeout(this.pongTimer);
+    this.pongTimer = undefined;
     if (!arm) return;
-    this.po = setTimeout(() => {
-      this.po = undefined;
+    this.pongTimer = setTimeout(() => {
+      this.pongTimer = undefined;
       // Nothing came back: the link is dead (sleeping laptop, cut cable). Drop it and reconnect.
       const ws = this.ws;
       if (!ws) return;
@@ -605,20 +605,20 @@ export class Signal<M extends object = Payload> extends Emitter<SignalEvents<M>>
       } catch {
         // ignore
       }
-      this.oc(1006, 'keepalive timeout');
-    }, this.o.pongTimeout);
+      this.onClose(1006, 'keepalive timeout');
+    }, this.opts.pongTimeout);
   }
 
-  private kk(): void {
-    if (this.pt !== undefined) clearInterval(this.pt);
-    this.pt = undefined;
-    this.ap(false);
+  private stopKeepalive(): void {
+    if (this.pingTimer !== undefined) clearInterval(this.pingTimer);
+    this.pingTimer = undefined;
+    this.armPongTimeout(false);
   }
 
-  private ss(s: ConnectionState): void {
-    const prev = this.st;
+  private setState(s: ConnectionState): void {
+    const prev = this._state;
     if (prev === s) return;
-    this.st = s;
+    this._state = s;
     this.emit('state', s, prev);
   }
 }

@@ -1,6 +1,5 @@
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { Channel } from '../client/channel.js';
-import { reportListenerError as report } from '../client/emitter.js';
 import { SignalError } from '../client/errors.js';
 import type { Participant } from '../client/participant.js';
 import type { Signal } from '../client/signal.js';
@@ -61,23 +60,23 @@ type Listener = (msg: SignalMessage<Payload>, p: Participant<unknown, Payload> |
 export class ChannelEntry {
   /** The channel's zustand vanilla store. */
   readonly store: StoreApi<ChannelSnapshot<Payload, unknown>>;
-  private rc = 0;
-  private pr = 0;
-  private cl: Signal<Payload> | null = null;
-  private ch: AnyChannel | null = null;
-  private oc = false;
-  private ub: (() => void) | null = null;
-  private rt: ReturnType<typeof setTimeout> | undefined;
-  private readonly tt = new Map<string, ReturnType<typeof setTimeout>>();
-  private ts = 0;
-  private tl = 0;
-  private ps: { value: unknown } | null = null;
-  private readonly ls = new Set<Listener>();
+  private refs = 0;
+  private presenceRefs = 0;
+  private client: Signal<Payload> | null = null;
+  private channel: AnyChannel | null = null;
+  private ownsChannel = false;
+  private unbind: (() => void) | null = null;
+  private releaseTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly typingTimers = new Map<string, ReturnType<typeof setTimeout>>();
+  private typingSentAt = 0;
+  private typingTtl = 0;
+  private pendingState: { value: unknown } | null = null;
+  private readonly listeners = new Set<Listener>();
 
   constructor(
     readonly name: string,
-    private readonly ml: number,
-    private readonly oe: (entry: ChannelEntry) => void,
+    private readonly messageLimit: number,
+    private readonly onEmpty: (entry: ChannelEntry) => void,
   ) {
     this.store = createStore<ChannelSnapshot<Payload, unknown>>(() => ({
       name,
@@ -94,73 +93,73 @@ export class ChannelEntry {
 
   /** Components holding this channel. */
   get holders(): number {
-    return this.rc;
+    return this.refs;
   }
 
   /** Hold the channel (joins when the first holder comes and a client is attached). Returns the release. */
   acquire(presence: boolean): () => void {
-    if (this.rt !== undefined) {
-      clearTimeout(this.rt);
-      this.rt = undefined;
+    if (this.releaseTimer !== undefined) {
+      clearTimeout(this.releaseTimer);
+      this.releaseTimer = undefined;
     }
-    this.rc++;
-    if (presence) this.pr++;
-    if (this.cl) {
-      if (!this.ch) this.jn();
-      else if (presence && !this.ch.presence && this.oc && this.ch.status !== 'failed') {
+    this.refs++;
+    if (presence) this.presenceRefs++;
+    if (this.client) {
+      if (!this.channel) this.join();
+      else if (presence && !this.channel.presence && this.ownsChannel && this.channel.status !== 'failed') {
         // A presence hook arrived on a channel joined without presence: rejoin with it.
-        this.lc();
-        this.jn();
+        this.leaveChannel();
+        this.join();
       }
     }
     let released = false;
     return () => {
       if (released) return;
       released = true;
-      this.rc--;
-      if (presence) this.pr--;
-      if (this.rc > 0) return;
+      this.refs--;
+      if (presence) this.presenceRefs--;
+      if (this.refs > 0) return;
       // Deferred so that StrictMode's unmount + remount (or a component moving) does not leave and rejoin.
-      this.rt = setTimeout(() => {
-        this.rt = undefined;
-        if (this.rc > 0) return;
-        this.lc();
-        this.oe(this);
+      this.releaseTimer = setTimeout(() => {
+        this.releaseTimer = undefined;
+        if (this.refs > 0) return;
+        this.leaveChannel();
+        this.onEmpty(this);
       }, 0);
     };
   }
 
   /** Bind to a client (joins at once when held). */
   attach(client: Signal<Payload>): void {
-    if (this.cl === client) return;
-    if (this.cl) this.detach();
-    this.cl = client;
-    if (this.rc > 0) this.jn();
+    if (this.client === client) return;
+    if (this.client) this.detach();
+    this.client = client;
+    if (this.refs > 0) this.join();
   }
 
   /** Unbind from the client without leaving (the client is going away). My state is kept and re-applied. */
   detach(): void {
-    if (this.ch?.me.state !== undefined) this.ps = { value: this.ch.me.state };
-    this.ub?.();
-    this.ub = null;
-    this.ch = null;
-    this.cl = null;
-    this.ct();
+    if (this.channel?.me.state !== undefined) this.pendingState = { value: this.channel.me.state };
+    this.unbind?.();
+    this.unbind = null;
+    this.channel = null;
+    this.client = null;
+    this.clearTyping();
     this.store.setState({ status: 'joining', participants: [], byId: new Map(), typing: [], channel: null });
   }
 
   /** Leave now and forget everything (provider unmount). */
   dispose(): void {
-    if (this.rt !== undefined) clearTimeout(this.rt);
-    this.rt = undefined;
-    this.lc();
-    this.cl = null;
+    if (this.releaseTimer !== undefined) clearTimeout(this.releaseTimer);
+    this.releaseTimer = undefined;
+    this.leaveChannel();
+    this.client = null;
   }
 
   /** Listen to channel messages (typing frames excluded). */
   onMessage(fn: Listener): () => void {
-    this.ls.add(fn);
-    return () => this.ls.delete(fn);
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
   }
 
   /**
@@ -168,7 +167,7 @@ export class ChannelEntry {
    * error, such as the join's refusal, is already shown).
    */
   publish(payload: Payload): boolean {
-    const ch = this.ch;
+    const ch = this.channel;
     if (!ch || ch.status === 'left' || ch.status === 'failed') {
       if (this.store.getState().error) return false;
       const why = ch ? `channel ${this.name} is ${ch.status}` : `channel ${this.name} is not joined yet`;
@@ -181,29 +180,29 @@ export class ChannelEntry {
 
   /** Replace my state: applied now when joined, or as soon as the channel is joined. */
   setMyState(state: unknown): void {
-    const ch = this.ch;
+    const ch = this.channel;
     if (ch && ch.status !== 'left' && ch.status !== 'failed') ch.me.updateState(state);
     else {
-      this.ps = { value: state };
+      this.pendingState = { value: state };
       this.store.setState({ myState: state });
     }
   }
 
   /** Send a typing frame unless one went out less than `interval` ms ago. */
   notifyTyping(ttl: number, interval: number, now = Date.now()): void {
-    const ch = this.ch;
+    const ch = this.channel;
     if (!ch || ch.status !== 'joined') return;
-    if (this.ts !== 0 && now - this.ts < interval) return;
-    this.ts = now;
-    this.tl = ttl;
+    if (this.typingSentAt !== 0 && now - this.typingSentAt < interval) return;
+    this.typingSentAt = now;
+    this.typingTtl = ttl;
     ch.publish({ [TYPING_KEY]: ttl });
   }
 
   /** Tell the others I stopped typing (only when a typing frame is still in force). */
   stopTyping(now = Date.now()): void {
-    const active = this.ts !== 0 && now - this.ts < this.tl;
-    this.ts = 0;
-    const ch = this.ch;
+    const active = this.typingSentAt !== 0 && now - this.typingSentAt < this.typingTtl;
+    this.typingSentAt = 0;
+    const ch = this.channel;
     if (active && ch && ch.status === 'joined') ch.publish({ [TYPING_KEY]: 0 });
   }
 
@@ -214,37 +213,37 @@ export class ChannelEntry {
 
   // ---- internals ----
 
-  private jn(): void {
-    const client = this.cl!;
+  private join(): void {
+    const client = this.client!;
     const existed = client.channels.get(this.name);
     let ch: AnyChannel;
     try {
-      ch = client.join(this.name, { presence: this.pr > 0 });
+      ch = client.join(this.name, { presence: this.presenceRefs > 0 });
     } catch (e) {
       const err = new SignalError('SIGNAL_ERR_PROTOCOL', (e as Error).message, { channel: this.name });
       this.store.setState({ status: 'failed', error: err });
       return;
     }
-    this.ch = ch;
-    this.oc = !existed;
-    this.bd(ch);
-    const pending = this.ps;
-    this.ps = null;
+    this.channel = ch;
+    this.ownsChannel = !existed;
+    this.bind(ch);
+    const pending = this.pendingState;
+    this.pendingState = null;
     if (pending && ch.status !== 'failed') ch.me.updateState(pending.value);
   }
 
-  private lc(): void {
-    const ch = this.ch;
-    this.ub?.();
-    this.ub = null;
-    this.ch = null;
-    this.ct();
-    this.ts = 0;
-    if (ch && this.oc) ch.leave();
+  private leaveChannel(): void {
+    const ch = this.channel;
+    this.unbind?.();
+    this.unbind = null;
+    this.channel = null;
+    this.clearTyping();
+    this.typingSentAt = 0;
+    if (ch && this.ownsChannel) ch.leave();
     this.store.setState({ status: 'left', participants: [], byId: new Map(), typing: [], channel: null });
   }
 
-  private bd(ch: AnyChannel): void {
+  private bind(ch: AnyChannel): void {
     const views = new Map<string, ParticipantView>();
     for (const p of ch.participants.values()) views.set(p.id, viewOf(p));
     const publishViews = (): void => {
@@ -258,14 +257,14 @@ export class ChannelEntry {
       ch.on('participant', (p, op) => {
         if (op === -1) {
           views.delete(p.id);
-          this.rty(p.id);
+          this.removeTypist(p.id);
         } else views.set(p.id, viewOf(p));
         publishViews();
       }),
-      ch.on('message', (msg, p) => this.om(msg, p)),
+      ch.on('message', (msg, p) => this.onChannelMessage(msg, p)),
       ch.me.on('state', (state) => this.store.setState({ myState: state })),
     ];
-    this.ub = () => {
+    this.unbind = () => {
       for (const off of offs) off();
     };
     this.store.setState({
@@ -278,18 +277,18 @@ export class ChannelEntry {
     });
   }
 
-  private om(msg: SignalMessage<Payload>, p: Participant<unknown, Payload> | undefined): void {
+  private onChannelMessage(msg: SignalMessage<Payload>, p: Participant<unknown, Payload> | undefined): void {
     const ttl = (msg as Record<string, unknown>)[TYPING_KEY];
     if (typeof ttl === 'number' && msg.to === undefined) {
-      this.ot(msg.from, ttl);
+      this.onTyping(msg.from, ttl);
       return;
     }
-    this.rty(msg.from); // a message ends "typing"
+    this.removeTypist(msg.from); // a message ends "typing"
     const prev = this.store.getState().messages;
-    const next = prev.length >= this.ml ? prev.slice(prev.length - this.ml + 1) : prev.slice();
+    const next = prev.length >= this.messageLimit ? prev.slice(prev.length - this.messageLimit + 1) : prev.slice();
     next.push(msg);
     this.store.setState({ messages: next });
-    for (const fn of [...this.ls]) {
+    for (const fn of [...this.listeners]) {
       try {
         fn(msg, p);
       } catch (e) {
@@ -298,33 +297,39 @@ export class ChannelEntry {
     }
   }
 
-  private ot(from: string, ttl: number): void {
-    const old = this.tt.get(from);
+  private onTyping(from: string, ttl: number): void {
+    const old = this.typingTimers.get(from);
     if (old !== undefined) clearTimeout(old);
-    this.tt.delete(from);
-    if (!(ttl > 0) || !this.ch?.participants.has(from)) {
-      this.rty(from);
+    this.typingTimers.delete(from);
+    if (!(ttl > 0) || !this.channel?.participants.has(from)) {
+      this.removeTypist(from);
       return;
     }
-    this.tt.set(from, setTimeout(() => this.rty(from), Math.min(ttl, MAX_TYPING_TTL)));
+    this.typingTimers.set(from, setTimeout(() => this.removeTypist(from), Math.min(ttl, MAX_TYPING_TTL)));
     const typing = this.store.getState().typing;
     if (!typing.includes(from)) this.store.setState({ typing: [...typing, from] });
   }
 
-  private rty(from: string): void {
-    const t = this.tt.get(from);
+  private removeTypist(from: string): void {
+    const t = this.typingTimers.get(from);
     if (t !== undefined) clearTimeout(t);
-    this.tt.delete(from);
+    this.typingTimers.delete(from);
     const typing = this.store.getState().typing;
     if (typing.includes(from)) this.store.setState({ typing: typing.filter((id) => id !== from) });
   }
 
-  private ct(): void {
-    for (const t of this.tt.values()) clearTimeout(t);
-    this.tt.clear();
+  private clearTyping(): void {
+    for (const t of this.typingTimers.values()) clearTimeout(t);
+    this.typingTimers.clear();
   }
 }
 
 function viewOf(p: Participant<unknown, Payload>): ParticipantView {
   return { id: p.id, identity: p.identity, device: p.device, state: p.state, participant: p };
+}
+
+function report(e: unknown): void {
+  const g = globalThis as { reportError?: (e: unknown) => void };
+  if (typeof g.reportError === 'function') g.reportError(e);
+  else console.error('react-signal-service: an onMessage listener threw', e);
 }
