@@ -23,6 +23,24 @@ export interface TestServer {
 /** The `ws` WebSocket as the client's WebSocket constructor. */
 export const NodeWebSocket = WebSocket as unknown as WebSocketConstructor;
 
+/** Resolve once `sig` is open; reject after `ms` (bounded). */
+export function waitUntilOpen(sig: Signal, ms = 5000): Promise<void> {
+  if (sig.state === 'open') return Promise.resolve();
+  return new Promise<void>((resolve, reject) => {
+    const t = setTimeout(() => {
+      off();
+      reject(new Error(`${sig.token.identity} did not connect within ${ms} ms`));
+    }, ms);
+    const off = sig.on('state', (s) => {
+      if (s === 'open') {
+        clearTimeout(t);
+        off();
+        resolve();
+      }
+    });
+  });
+}
+
 /** Start a real server on port 0 (127.0.0.1) with an HS256 secret. */
 export async function startTestServer(
   options: Partial<SignalServerOptions> & { port?: number } = {},
@@ -42,18 +60,7 @@ export async function startTestServer(
     async connect(identity, device, opts = {}) {
       const sig = new Signal(new AccessToken(await token(identity, device)), { WebSocket: NodeWebSocket, ...opts });
       clients.add(sig);
-      if (sig.state !== 'open') {
-        await new Promise<void>((resolve, reject) => {
-          const t = setTimeout(() => reject(new Error(`${identity} did not connect within 5 s`)), 5000);
-          const off = sig.on('state', (s) => {
-            if (s === 'open') {
-              clearTimeout(t);
-              off();
-              resolve();
-            }
-          });
-        });
-      }
+      await waitUntilOpen(sig, 5000);
       return sig;
     },
     async close() {

@@ -4,7 +4,7 @@ import { WebSocket } from 'ws';
 import { signAccessToken } from '../../src/server/auth.js';
 import { AccessToken } from '../../src/client/access-token.js';
 import { Signal } from '../../src/client/signal.js';
-import { NodeWebSocket } from '../../src/testing/index.js';
+import { NodeWebSocket, waitUntilOpen } from '../../src/testing/index.js';
 // @ts-expect-error plain ESM helper without types
 import { startRedisServer as startRedisServerJs } from '../../scripts/redis-test-server.mjs';
 
@@ -207,17 +207,11 @@ export async function spawnServer(redisUrl: string, secret: string, env: Record<
 export async function connectSignal(baseUrl: string, secret: string, identity: string, device: string): Promise<Signal> {
   const jwt = await signAccessToken({ secret, identity, device, audience: baseUrl });
   const sig = new Signal(new AccessToken(jwt), { WebSocket: NodeWebSocket });
-  if (sig.state !== 'open') {
-    await new Promise<void>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`${identity} did not connect within 5 s`)), 5000);
-      const off = sig.on('state', (s) => {
-        if (s === 'open') {
-          clearTimeout(t);
-          off();
-          resolve();
-        }
-      });
-    });
+  try {
+    await waitUntilOpen(sig, 5000);
+  } catch (e) {
+    sig.dispose();
+    throw e;
   }
   return sig;
 }
