@@ -1,3 +1,5 @@
+import { flat } from './session.js';
+
 /**
  * The broker connects server nodes (processes). The in-memory broker is the default and
  * defines the interface; methods return `void | Promise<void>` so sync and async backends
@@ -57,7 +59,7 @@ export interface Broker {
 /** Topic of a signal channel. */
 export const channelTopic = (name: string): string => `ch:${name}`;
 /** Topic of an identity (direct messages). */
-export const identityTopic = (identity: string): string => `id:${identity}`;
+export const identityTopic = (identity: string): string => flat(`id:${identity}`);
 
 interface MemoryNode {
   id: string;

@@ -11,7 +11,7 @@ import {
 } from '../protocol/frames.js';
 import { channelTopic, identityTopic, MemoryBroker, type Broker, type BrokerLink, type BrokerMessage } from './broker.js';
 import { randomId } from './auth.js';
-import { outFrame, Session, type OutFrame, type Transport } from './session.js';
+import { flat, outFrame, Session, type OutFrame, type Transport } from './session.js';
 
 /** Per-channel access check. */
 export type Authorize = (claims: Record<string, unknown>, channel: string) => boolean | Promise<boolean>;
@@ -91,14 +91,14 @@ export class SignalCore {
   connect(transport: Transport, identity: string, device: string, claims: Record<string, unknown> = {}): Session {
     const route = `${this.nodeId}${(this.routeSeq++).toString(36)}`;
     // Claims are read only by `authorize`: without it, none are kept per connection.
-    const s = new Session(transport, identity, device, route, this.authorize ? claims : NO_CLAIMS, this.limits.frameBurst, this.now());
+    const s = new Session(transport, flat(identity), flat(device), route, this.authorize ? claims : NO_CLAIMS, this.limits.frameBurst, this.now());
     this.sessions.set(route, s);
-    const cur = this.byIdentity.get(identity);
+    const cur = this.byIdentity.get(s.identity);
     if (cur === undefined) {
-      this.byIdentity.set(identity, s);
-      void this.link?.subscribe(identityTopic(identity));
+      this.byIdentity.set(s.identity, s);
+      void this.link?.subscribe(identityTopic(s.identity));
     } else if (cur instanceof Set) cur.add(s);
-    else this.byIdentity.set(identity, new Set([cur, s]));
+    else this.byIdentity.set(s.identity, new Set([cur, s]));
     return s;
   }
 

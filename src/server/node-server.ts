@@ -51,8 +51,8 @@ const T0 = Date.now();
 const clock = (): number => Date.now() - T0;
 
 /**
- * Our `ws` socket class: the session and the heartbeat times live in its own fields, so one set of listeners
- * serves every socket (no closures and no side tables per connection).
+ * Our `ws` socket class: the session and the heartbeat times live in its own fields, so no listener, closure or
+ * side table is kept per connection (each server subclasses it to handle its sockets' events in `emit`).
  */
 class SignalSocket extends WebSocket {
   /** `null` until accepted (and for refused sockets). */
@@ -63,9 +63,6 @@ class SignalSocket extends WebSocket {
   pinged = 0;
 }
 
-function onPong(this: WebSocket): void {
-  (this as SignalSocket).seen = clock();
-}
 
 const TOKEN_BODY_LIMIT = 4096;
 
@@ -74,12 +71,43 @@ export function createSignalServer(options: SignalServerOptions): SignalServer {
   const verify = createVerifier(options);
   const core = new SignalCore(options);
   const limits = core.limits;
+  /** Every open socket (accepted or being refused); tracked here rather than by `ws`, which adds a closure per socket. */
+  const sockets = new Set<SignalSocket>();
+
+  /**
+   * An accepted socket's events go straight to the core from `emit`: no listeners (each socket's listener table
+   * would grow per event), and one class per server instead of closures per socket.
+   */
+  class ServerSocket extends SignalSocket {
+    override emit(event: string | symbol, ...args: unknown[]): boolean {
+      const s = this.session;
+      if (s !== null) {
+        if (event === 'message') {
+          this.seen = clock();
+          if (args[1] === true) core.receiveBinary(s);
+          else core.receive(s, (args[0] as RawData).toString());
+          return true;
+        }
+        if (event === 'pong') {
+          this.seen = clock();
+          return true;
+        }
+        if (event === 'error') return true; // followed by 'close'
+      }
+      if (event === 'close') {
+        sockets.delete(this);
+        if (s !== null) core.disconnect(s);
+      }
+      return super.emit(event, ...args);
+    }
+  }
+
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: limits.maxFrameBytes,
     perMessageDeflate: false,
-    clientTracking: true,
-    WebSocket: SignalSocket,
+    clientTracking: false,
+    WebSocket: ServerSocket,
   });
   const attached: Server[] = [];
   let own: Server | null = null;
@@ -90,7 +118,7 @@ export function createSignalServer(options: SignalServerOptions): SignalServer {
   // peer is dropped within `pongTimeoutMs` + 1 s of its last sign of life, not a whole ping period later.
   const heartbeat = setInterval(() => {
     const now = clock();
-    for (const ws of wss.clients as Set<SignalSocket>) {
+    for (const ws of sockets) {
       if (ws.session !== null && now - ws.seen > limits.pongTimeoutMs) {
         ws.terminate();
         continue;
@@ -115,11 +143,13 @@ export function createSignalServer(options: SignalServerOptions): SignalServer {
       (tok) =>
         wss.handleUpgrade(req, socket, head, (ws) => {
           socket.off('error', destroyOnError); // `ws` handles socket errors from here on
+          sockets.add(ws as SignalSocket);
           accept(ws as SignalSocket, tok.identity, tok.device, tok.claims as Record<string, unknown>);
         }),
       (e: unknown) =>
         wss.handleUpgrade(req, socket, head, (ws) => {
           socket.off('error', destroyOnError);
+          sockets.add(ws as SignalSocket);
           ws.on('error', ignore);
           const unavailable = e instanceof TokenError && e.unavailable;
           ws.close(unavailable ? CLOSE.INTERNAL_ERROR : CLOSE.UNAUTHORIZED, closeReason(e instanceof TokenError ? e.message : 'invalid token'));
@@ -127,29 +157,15 @@ export function createSignalServer(options: SignalServerOptions): SignalServer {
     ).catch(() => socket.destroy()); // never an unhandled rejection
   };
 
-  // One set of listeners per server, shared by every socket: the session is read from the socket itself.
-  function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
-    const ws = this as SignalSocket;
-    ws.seen = clock();
-    const s = ws.session!;
-    if (isBinary) core.receiveBinary(s);
-    else core.receive(s, data.toString());
-  }
-  function onClose(this: WebSocket): void {
-    core.disconnect((this as SignalSocket).session!);
-  }
-
   const accept = (ws: SignalSocket, identity: string, device: string, claims: Record<string, unknown>): void => {
     if (closing) {
+      ws.on('error', ignore);
       ws.close(CLOSE.GOING_AWAY, 'server shutting down');
       return;
     }
     ws.session = core.connect(wsTransport(ws), identity, device, claims);
     ws.seen = clock();
-    ws.on('pong', onPong);
-    ws.on('message', onMessage);
-    ws.on('error', ignore); // followed by 'close'
-    ws.on('close', onClose);
+    // From here on, ServerSocket.emit hands 'message', 'pong', 'error' and 'close' to the core.
   };
 
   const json = (res: ServerResponse, status: number, body: unknown): void => {
@@ -252,14 +268,14 @@ export function createSignalServer(options: SignalServerOptions): SignalServer {
       await core.shutdown(CLOSE.GOING_AWAY, 'server shutting down');
       // Give close handshakes a moment, then drop whatever is left.
       const deadline = Date.now() + 1000;
-      while (wss.clients.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-      for (const ws of wss.clients) ws.terminate();
+      while (sockets.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      for (const ws of sockets) ws.terminate();
       own?.closeAllConnections();
       await closed;
       wss.close();
     },
     stats() {
-      return { ...core.stats(), sockets: wss.clients.size };
+      return { ...core.stats(), sockets: sockets.size };
     },
   };
 }

@@ -7,6 +7,12 @@ export interface OutFrame {
   cache?: unknown;
 }
 
+/**
+ * A flat copy of a string kept per connection. A template literal or `+` builds a chain of rope nodes and a
+ * substring of 13+ characters points into its whole parent; this copy is one plain string.
+ */
+export const flat = (text: string): string => JSON.parse(JSON.stringify(text)) as string;
+
 /** Create a frame to send to one or many sessions. */
 export const outFrame = (text: string): OutFrame => ({ text });
 
@@ -48,7 +54,7 @@ export class Session {
     burst: number,
     now: number,
   ) {
-    this.address = `${identity}/${device}/${route}`;
+    this.address = flat(`${identity}/${device}/${route}`);
     this.tokens = burst;
     this.lastRefill = now;
   }
