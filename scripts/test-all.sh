@@ -22,4 +22,5 @@ fi
 
 npm run typecheck
 npm run build
+npm run check:package   # npm pack, then publint --strict and attw on the tarball
 node scripts/run-tests.mjs
