@@ -12,7 +12,18 @@ const FORBIDDEN = [/node_modules\/ws\//, /node_modules\/ioredis\//, /node_module
 
 /** Entries: our three, then the peers. Each entry re-exports the whole public surface as namespaces. */
 export const ENTRIES = [
-  { key: 'react', name: 'React entry (provider, hooks, client)', ours: true, file: 'src/index.ts', target: 5 * 1024 },
+  // (a) as the issue lists it: the React entry's provider and every hook, with the client they run on. The entry
+  // also re-exports the components, which are (b); a bundler drops them when unused (sideEffects: false).
+  {
+    key: 'react',
+    name: 'React entry (provider, every hook, client)',
+    ours: true,
+    file: 'src/index.ts',
+    contents: `export * as R from './src/react/index.ts';\nexport * as C from './src/client/index.ts';`,
+    target: 5 * 1024,
+  },
+  // The whole entry, components included (no target: informative, (a) + (b) without double-counting).
+  { key: 'react-all', name: 'React entry, everything (provider, hooks, components, client)', ours: true, file: 'src/index.ts' },
   { key: 'components', name: 'components', ours: true, file: 'src/components/index.ts', target: 2 * 1024 },
   { key: 'client', name: 'client alone', ours: true, file: 'src/client/index.ts', target: 3.5 * 1024 },
   { key: 'socket.io-client', imports: ['socket.io-client'] },
@@ -57,7 +68,7 @@ export async function measureBundles() {
         out.push({ ...e, pending: true });
         continue;
       }
-      out.push({ ...e, ...(await sizeOf(`export * as M from './${e.file}';`)) });
+      out.push({ ...e, ...(await sizeOf(e.contents ?? `export * as M from './${e.file}';`)) });
     } else {
       const contents = e.imports.map((m, i) => `export * as M${i} from '${m}';`).join('\n');
       try {

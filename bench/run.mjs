@@ -252,7 +252,7 @@ async function bundles() {
         peerName: p.key,
         ratio: e.pending ? null : +(e.gz / p.gz).toFixed(3),
         better: 'lower',
-        target: `<= ${(e.target / 1024).toFixed(1)} kB and < 1`,
+        target: e.target ? `<= ${(e.target / 1024).toFixed(1)} kB and < 1` : '',
         ...(e.pending ? { pending: `${e.file} not written yet` } : {}),
       });
     }
