@@ -103,5 +103,10 @@ export const DEFAULT_LIMITS = {
   pingIntervalMs: 5_000,
   /** A socket silent (no pong, no frame) for this long is terminated, in ms. */
   pongTimeoutMs: 10_000,
+  /**
+   * An `authorize` hook that has not answered within this many ms refuses the join (SIGNAL_ERR_FORBIDDEN), so a
+   * hung check never stalls that connection's later calls, which wait behind it in order.
+   */
+  authorizeTimeoutMs: 10_000,
 } as const;
 export type Limits = { -readonly [K in keyof typeof DEFAULT_LIMITS]: number };

@@ -272,12 +272,18 @@ export class SignalCore {
       return fail(ERROR.TOO_MANY_CHANNELS, `joined to ${this.limits.maxChannelsPerConnection} channels already`);
     }
     if (this.authorize) {
-      let ok = false;
+      let ok: boolean | 'timeout' = false;
+      let timer: ReturnType<typeof setTimeout> | undefined;
       try {
-        ok = await this.authorize(s.claims, name);
+        const ms = this.limits.authorizeTimeoutMs;
+        const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(resolve, ms, 'timeout')));
+        ok = await Promise.race([Promise.resolve(this.authorize(s.claims, name)), timeout]);
       } catch {
         ok = false;
+      } finally {
+        clearTimeout(timer);
       }
+      if (ok === 'timeout') return fail(ERROR.FORBIDDEN, `authorize did not answer within ${this.limits.authorizeTimeoutMs} ms for channel ${name}`);
       if (!ok) return fail(ERROR.FORBIDDEN, `not allowed to join channel ${name}`);
       if (s.closed) return;
     }

@@ -126,6 +126,34 @@ describe('authorize hook', () => {
   });
 });
 
+describe('hung authorize', () => {
+  it('an authorize that never answers refuses the join after authorizeTimeoutMs; later calls are not stalled', async () => {
+    srv = await startTestServer({
+      limits: { authorizeTimeoutMs: 200 },
+      authorize: (_claims, channel) => (channel === 'hangs' ? new Promise<boolean>(() => {}) : true),
+    });
+    const alice = await srv.connect('alice', 'web');
+    const bob = await srv.connect('bob', 'web');
+    const got: unknown[] = [];
+    bob.on('message', (m) => got.push(m));
+    const started = Date.now();
+    const hung = alice.join('hangs', { presence: true });
+    await expect(hung.ready).rejects.toMatchObject({
+      code: 'SIGNAL_ERR_FORBIDDEN',
+      rpcCode: ERROR.FORBIDDEN,
+      channel: 'hangs',
+      message: expect.stringContaining('did not answer within 200 ms'),
+    });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(150);
+    expect(hung.status).toBe('failed');
+    // The connection's later calls run (they queue behind the join, in order).
+    await alice.join('fine').ready;
+    alice.send({ to: 'bob', text: 'still here' });
+    await waitFor(() => got.length === 1, 5000, 'bob gets the message');
+    expect(alice.state).toBe('open');
+  });
+});
+
 describe('slow authorize', () => {
   it('slower than requestTimeout: the client asks again and ends joined, once, on both sides', async () => {
     let calls = 0;
