@@ -1,7 +1,8 @@
 import type { Meta, StoryObj } from '@storybook/react-vite';
 import { useEffect } from 'react';
 import { PresenceList, useMyState } from 'react-signal-service';
-import { Bots, channelFor, Stage } from '../support/stage.js';
+import { Bots, Stage } from '../support/stage.js';
+import { useStoryChannel } from '../support/demo-server.js';
 import { Avatar, UserPane } from '../support/user-pane.js';
 
 const CAST = ['alice', 'bob', 'carol', 'erin', 'frank', 'grace'];
@@ -41,7 +42,7 @@ const meta = {
     getName: { control: false },
   },
   render: ({ others, ...props }, ctx) => {
-    const channel = channelFor(ctx.id);
+    const channel = useStoryChannel(ctx.id);
     return (
       <Stage title="PresenceList" lede={<>Dave's view of a channel with {others} other user{others === 1 ? '' : 's'}.</>}>
         <Bots channel={channel} bots={CAST.slice(0, others).map((identity) => ({ identity }))} />

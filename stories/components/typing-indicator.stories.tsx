@@ -1,6 +1,7 @@
 import type { Meta, StoryObj } from '@storybook/react-vite';
 import { TypingIndicator } from 'react-signal-service';
-import { Bots, channelFor, Stage } from '../support/stage.js';
+import { Bots, Stage } from '../support/stage.js';
+import { useStoryChannel } from '../support/demo-server.js';
 import { UserPane } from '../support/user-pane.js';
 
 const CAST = ['alice', 'bob', 'carol', 'erin', 'frank'];
@@ -32,7 +33,7 @@ const meta = {
     getName: { control: false },
   },
   render: ({ typists, ...props }, ctx) => {
-    const channel = channelFor(ctx.id);
+    const channel = useStoryChannel(ctx.id);
     return (
       <Stage title="TypingIndicator" lede={<>Dave's view of a channel where {typists === 1 ? '1 other user types' : `${typists} other users type`}.</>}>
         <Bots channel={channel} bots={CAST.slice(0, typists).map((identity) => ({ identity, typing: true }))} />

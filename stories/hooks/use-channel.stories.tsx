@@ -1,7 +1,8 @@
 import type { Meta, StoryObj } from '@storybook/react-vite';
 import { useState } from 'react';
 import { useChannel } from 'react-signal-service';
-import { channelFor, Stage } from '../support/stage.js';
+import { Stage } from '../support/stage.js';
+import { useStoryChannel } from '../support/demo-server.js';
 import { nameOf, UserPane } from '../support/user-pane.js';
 
 interface Post {
@@ -70,7 +71,7 @@ const meta = {
     limit: { control: { type: 'range', min: 1, max: 50 }, description: 'useChannel(name, { limit }): keep at most this many of the last messages' },
   },
   render: (args, ctx) => {
-    const channel = `${channelFor(ctx.id)}-${args.channel}`;
+    const channel = `${useStoryChannel(ctx.id)}-${args.channel}`;
     return (
       <Stage title="useChannel">
         <div className="demo-panes" data-count="2">

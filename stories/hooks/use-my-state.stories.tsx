@@ -1,6 +1,7 @@
 import type { Meta, StoryObj } from '@storybook/react-vite';
 import { useMyState, useParticipantState } from 'react-signal-service';
-import { channelFor, Stage } from '../support/stage.js';
+import { Stage } from '../support/stage.js';
+import { useStoryChannel } from '../support/demo-server.js';
 import { UserPane } from '../support/user-pane.js';
 
 interface Slider {
@@ -54,7 +55,7 @@ const meta = {
   args: { throttle: 100 },
   argTypes: { throttle: { control: { type: 'range', min: 0, max: 1000, step: 50 }, description: 'useMyState(name, { throttle }): at most one outgoing update per this many ms; the local value updates at once' } },
   render: ({ throttle }, ctx) => {
-    const channel = channelFor(ctx.id);
+    const channel = useStoryChannel(ctx.id);
     return (
       <Stage title="useMyState">
         <div className="demo-panes" data-count="2">

@@ -1,7 +1,8 @@
 import type { Meta, StoryObj } from '@storybook/react-vite';
 import { useEffect, useState } from 'react';
 import { useMyState, useParticipantState } from 'react-signal-service';
-import { channelFor, Stage } from '../support/stage.js';
+import { Stage } from '../support/stage.js';
+import { useStoryChannel } from '../support/demo-server.js';
 import { nameOf, UserPane } from '../support/user-pane.js';
 
 interface Score {
@@ -59,7 +60,7 @@ const meta = {
   args: { participantId: 'alice' },
   argTypes: { participantId: { control: 'select', options: ['alice', 'bob'], description: 'Identity or full address to watch' } },
   render: ({ participantId }, ctx) => {
-    const channel = channelFor(ctx.id);
+    const channel = useStoryChannel(ctx.id);
     return (
       <Stage title="useParticipantState">
         <div className="demo-panes" data-count="3">

@@ -1,6 +1,7 @@
 import type { Meta, StoryObj } from '@storybook/react-vite';
 import { useParticipants } from 'react-signal-service';
-import { Bots, channelFor, Stage } from '../support/stage.js';
+import { Bots, Stage } from '../support/stage.js';
+import { useStoryChannel } from '../support/demo-server.js';
 import { Avatar, UserPane } from '../support/user-pane.js';
 
 const CAST = ['alice', 'bob', 'carol', 'erin', 'frank'];
@@ -45,7 +46,7 @@ const meta = {
   args: { others: 3 },
   argTypes: { others: { control: { type: 'range', min: 0, max: 5, step: 1 }, description: 'Other users in the channel (story only)' } },
   render: ({ others }, ctx) => {
-    const channel = channelFor(ctx.id);
+    const channel = useStoryChannel(ctx.id);
     return (
       <Stage title="useParticipants">
         <Bots channel={channel} bots={CAST.slice(0, others).map((identity) => ({ identity }))} />

@@ -1,7 +1,8 @@
 import type { Meta, StoryObj } from '@storybook/react-vite';
 import { useState } from 'react';
 import { useTyping } from 'react-signal-service';
-import { channelFor, Stage } from '../support/stage.js';
+import { Stage } from '../support/stage.js';
+import { useStoryChannel } from '../support/demo-server.js';
 import { nameOf, UserPane } from '../support/user-pane.js';
 
 /** Props of the story. */
@@ -47,7 +48,7 @@ const meta = {
   args: { timeout: 3000 },
   argTypes: { timeout: { control: { type: 'range', min: 1000, max: 10000, step: 500 }, description: 'useTyping(name, { timeout }): how long (ms) the others show me typing after my last typing frame' } },
   render: ({ timeout }, ctx) => {
-    const channel = channelFor(ctx.id);
+    const channel = useStoryChannel(ctx.id);
     return (
       <Stage title="useTyping">
         <div className="demo-panes" data-count="2">

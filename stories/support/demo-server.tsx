@@ -1,4 +1,4 @@
-import { createContext, useContext, type ReactNode } from 'react';
+import { createContext, useContext, useState, type ReactNode } from 'react';
 import type { Decorator } from '@storybook/react-vite';
 import type { WebSocketConstructor, WebSocketLike } from 'react-signal-service/client';
 import { createInPageServer, type InPageServer } from 'react-signal-service/server/browser';
@@ -33,6 +33,11 @@ const realDemos = new Map<string, DemoServer>();
 function inPageServer(): DemoServer {
   if (inPageDemo) return inPageDemo;
   const srv = (inPage = createInPageServer({ secret: DEMO_SECRET, latency: 4 }));
+  return (inPageDemo = inPageDemoOf(srv));
+}
+
+/** A demo server over an in-page server. */
+function inPageDemoOf(srv: InPageServer): DemoServer {
   const demo: DemoServer = {
     mode: 'in-page',
     label: 'in-page server',
@@ -42,7 +47,6 @@ function inPageServer(): DemoServer {
     drop: (identity) => void srv.drop(identity),
     setOnline: (identity, online) => srv.setOnline(identity, online),
   };
-  inPageDemo = demo;
   return demo;
 }
 
@@ -164,9 +168,47 @@ export function DemoServerProvider({ mode, children }: { mode: ServerMode; child
   return <DemoServerContext.Provider value={getDemoServer(mode)}>{children}</DemoServerContext.Provider>;
 }
 
+/**
+ * One story instance of a docs page, isolated from the others on that page (a docs page renders the primary story
+ * twice and every other story once, all in one page): its own in-page server, so users, channels and direct
+ * messages of one instance never show up in another; on a real server, its own channel names.
+ */
+function IsolatedStory({ mode, children }: { mode: ServerMode; children: ReactNode }) {
+  const [instance] = useState(() => ({
+    id: `-d${(++instanceSeq).toString(36)}`,
+    server: mode === 'in-page' ? inPageDemoOf(createInPageServer({ secret: DEMO_SECRET, latency: 4 })) : null,
+  }));
+  return (
+    <StoryInstanceContext.Provider value={instance.id}>
+      {instance.server ? (
+        <DemoServerContext.Provider value={instance.server}>{children}</DemoServerContext.Provider>
+      ) : (
+        <DemoServerProvider mode={mode}>{children}</DemoServerProvider>
+      )}
+    </StoryInstanceContext.Provider>
+  );
+}
+let instanceSeq = 0;
+
+/** A suffix unique to this story instance on a docs page, `''` on a story's own page. */
+const StoryInstanceContext = createContext('');
+
+/** A channel name unique to this story (and to this instance of it on a docs page). */
+export function useStoryChannel(storyId: string): string {
+  return `story-${storyId}${useContext(StoryInstanceContext)}`;
+}
+
 /** Storybook decorator: the toolbar's "Signal server" global picks the server. */
 export const withSignalServer: Decorator = (Story, context) => {
   const mode: ServerMode = context.globals['signalServer'] === 'real' ? 'real' : 'in-page';
+  const forced = typeof location !== 'undefined' && new URLSearchParams(location.search).has('signalUrl');
+  if (context.viewMode === 'docs') {
+    return (
+      <IsolatedStory mode={forced ? 'real' : mode}>
+        <Story />
+      </IsolatedStory>
+    );
+  }
   return (
     <DemoServerProvider mode={mode}>
       <Story />

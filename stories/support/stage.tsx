@@ -61,5 +61,3 @@ export function Stage({ title, lede, children }: { title: string; lede?: ReactNo
   );
 }
 
-/** A story-unique channel name (docs pages render several stories at once on one in-page server). */
-export const channelFor = (storyId: string): string => `story-${storyId}`;

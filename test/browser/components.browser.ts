@@ -80,6 +80,18 @@ describe('Components (live, in-page server)', () => {
     expect((await def.locator('.rss-presence__item').allTextContents()).slice(1).sort()).toEqual(['Alice', 'Bob', 'Carol']);
   });
 
+  it('docs pages: each story instance on the page has its own users (the primary story renders twice there)', async () => {
+    const page = await browser.open(`${inject('storybookUrl')}/iframe.html?id=components-presencelist--docs&viewMode=docs`);
+    const lists = page.getByRole('list', { name: /Participants in/ });
+    // Default (twice: primary + stories block), WithMax, CustomRows, WithoutMe.
+    await expect.poll(() => lists.count(), { timeout: T }).toBeGreaterThanOrEqual(5);
+    const first = lists.first();
+    await first.locator('.rss-presence__item').nth(3).waitFor({ timeout: T });
+    await page.waitForTimeout(500); // a leak from another instance would arrive within the demo latency
+    expect((await first.locator('.rss-presence__item').allTextContents()).sort()).toEqual(['Alice', 'Bob', 'Carol', 'Dave (you)']);
+    expect(browser.errors.get(page)).toEqual([]);
+  });
+
   it('has zero serious or critical axe violations on every component, hook and demo story', async () => {
     const ids = Object.entries((await index()).entries)
       .filter(([, e]) => e.type === 'story')
