@@ -1,5 +1,13 @@
 import { CLIENT_ERROR, ERROR_CODE, type SignalErrorCode } from '../protocol/constants.js';
 
+/** What a {@link SignalError} may carry besides its code and message. */
+export interface SignalErrorDetails {
+  rpcCode?: number;
+  method?: string;
+  channel?: string;
+  payload?: unknown;
+}
+
 /** Every error the client reports: a stable `code` (`SIGNAL_ERR_*`) plus the JSON-RPC number when it came from the server. */
 export class SignalError extends Error {
   /** Stable string code, listed in PROTOCOL.md. */
@@ -16,7 +24,7 @@ export class SignalError extends Error {
   constructor(
     code: SignalErrorCode,
     message: string,
-    extra: { rpcCode?: number; method?: string; channel?: string; payload?: unknown } = {},
+    extra: SignalErrorDetails = {},
   ) {
     super(message);
     this.name = 'SignalError';

@@ -1,11 +1,11 @@
-import { CLIENT_ERROR, CLOSE, ERROR, ERROR_CODE, METHOD, PING } from '../protocol/constants.js';
+import { CLIENT_ERROR, CLOSE, ERROR, ERROR_CODE, METHOD, PING, type SignalErrorCode } from '../protocol/constants.js';
 import { parseAddress } from '../protocol/address.js';
 import { encodeCall, parseServerFrame, type ServerNotification } from '../protocol/frames.js';
 import { AccessToken } from './access-token.js';
 import { exponentialBackoff, Timer, type BackoffOptions, type DelayFor } from './backoff.js';
 import { Channel, type ChannelHost, type JoinOptions } from './channel.js';
 import { Emitter } from './emitter.js';
-import { SignalError } from './errors.js';
+import { SignalError, type SignalErrorDetails } from './errors.js';
 import type { ConnectionState, Payload, SignalMessage } from './types.js';
 
 /** The part of the WebSocket API the client uses (browser `WebSocket` and `ws` both fit). */
@@ -180,7 +180,7 @@ export class Signal<M extends object = Payload> extends Emitter<SignalEvents<M>>
     try {
       ws = new Ctor(`${url}${url.includes('?') ? '&' : '?'}jwt=${encodeURIComponent(jwt)}`);
     } catch (e) {
-      this.emit('error', new SignalError(CLIENT_ERROR.CONNECTION, `cannot open WebSocket: ${(e as Error).message}`));
+      this.#report(CLIENT_ERROR.CONNECTION, `cannot open WebSocket: ${(e as Error).message}`);
       this.#scheduleReconnect();
       return;
     }
@@ -198,21 +198,9 @@ export class Signal<M extends object = Payload> extends Emitter<SignalEvents<M>>
   /** Close for good (until `connect()`): no timer or socket is left behind. */
   close(): void {
     this.#reconnectTimer.cancel();
-    this.#stopKeepalive();
-    this.#stopDrain();
     this.#connectedToken = null; // a later token update must not reopen a closed client
-    this.#handshaking = false;
-    const ws = this.#ws;
-    this.#ws = null;
-    if (ws) {
-      detach(ws);
-      try {
-        ws.close(CLOSE.NORMAL, 'client closed');
-      } catch {
-        // already closed
-      }
-    }
-    this.#rejectPending(new SignalError(CLIENT_ERROR.CLOSED, 'connection closed'));
+    const ws = this.#teardown('connection closed');
+    if (ws) closeQuietly(ws, CLOSE.NORMAL, 'client closed');
     this.#dropQueue('connection closed by close()');
     for (const ch of this.channels.values()) ch._onDisconnect();
     this.#setState('closed');
@@ -280,6 +268,11 @@ export class Signal<M extends object = Payload> extends Emitter<SignalEvents<M>>
     if (!get || this.#fetchingToken) return;
     this.#fetchingToken = true;
     if (thenConnect) this.#setState(this.#state === 'closed' ? 'connecting' : 'reconnecting');
+    /** No usable token came: report why, and retry later when this refresh was to connect. */
+    const failed = (why: string): void => {
+      this.#report(CLIENT_ERROR.TOKEN, why);
+      if (thenConnect && this.#state !== 'closed') this.#scheduleReconnect();
+    };
     let p: Promise<string | AccessToken>;
     try {
       p = Promise.resolve(get());
@@ -295,21 +288,17 @@ export class Signal<M extends object = Payload> extends Emitter<SignalEvents<M>>
             if (t !== this.#token) this.setToken(t);
           } else throw new TypeError('getToken must resolve to a JWT string or an AccessToken');
         } catch (e) {
-          this.emit('error', new SignalError(CLIENT_ERROR.TOKEN, `getToken returned a bad token: ${(e as Error).message}`));
-          if (thenConnect && this.#state !== 'closed') this.#scheduleReconnect();
+          failed(`getToken returned a bad token: ${(e as Error).message}`);
           return;
         }
         if (thenConnect && !this.#ws && this.#state !== 'closed') {
-          if (this.#token.isExpired()) {
-            this.emit('error', new SignalError(CLIENT_ERROR.TOKEN, 'getToken returned an expired token'));
-            this.#scheduleReconnect();
-          } else this.connect();
+          if (this.#token.isExpired()) failed('getToken returned an expired token');
+          else this.connect();
         }
       },
       (e: unknown) => {
         this.#fetchingToken = false;
-        this.emit('error', new SignalError(CLIENT_ERROR.TOKEN, `getToken failed: ${(e as Error)?.message ?? String(e)}`));
-        if (thenConnect && this.#state !== 'closed') this.#scheduleReconnect();
+        failed(`getToken failed: ${(e as Error)?.message ?? String(e)}`);
       },
     );
   }
@@ -344,13 +333,7 @@ export class Signal<M extends object = Payload> extends Emitter<SignalEvents<M>>
   }
 
   #onClose(code: number, reason: string): void {
-    this.#handshaking = false;
-    this.#stopDrain();
-    const ws = this.#ws;
-    if (ws) detach(ws);
-    this.#ws = null;
-    this.#stopKeepalive();
-    this.#rejectPending(new SignalError(CLIENT_ERROR.CLOSED, `connection closed (${code})`));
+    this.#teardown(`connection closed (${code})`);
     for (const ch of this.channels.values()) ch._onDisconnect();
     if (code === CLOSE.UNAUTHORIZED) {
       const tokenChanged = this.#connectedToken !== this.#token.jwt;
@@ -410,25 +393,20 @@ export class Signal<M extends object = Payload> extends Emitter<SignalEvents<M>>
         }
       }
     } catch (e) {
-      this.emit('error', new SignalError(CLIENT_ERROR.PROTOCOL, `bad frame: ${(e as Error).message}`));
+      this.#report(CLIENT_ERROR.PROTOCOL, `bad frame: ${(e as Error).message}`);
     }
   }
 
   #onNotification(note: ServerNotification): void {
     const params = note.params as Payload & { from?: unknown; id?: unknown };
+    const chName = typeof params.id === 'string' ? params.id : undefined;
     if (note.method === METHOD.error) {
       const p = note.params;
-      const ch = typeof p.id === 'string' ? p.id : undefined;
-      const err = SignalError.fromRpc(p.code, p.message, {
-        ...(p.method === undefined ? {} : { method: p.method }),
-        ...(ch === undefined ? {} : { channel: ch }),
-      });
-      this.emit('error', err);
+      this.emit('error', SignalError.fromRpc(p.code, p.message, { method: p.method, channel: chName }));
       return;
     }
     if (typeof params.from !== 'string') return;
     const from = params.from;
-    const chName = typeof params.id === 'string' ? params.id : undefined;
     if (chName === undefined) {
       if (note.method === METHOD.send) this.emit('message', params as SignalMessage<M>);
       return;
@@ -459,8 +437,7 @@ export class Signal<M extends object = Payload> extends Emitter<SignalEvents<M>>
         this.#pending.delete(id);
         reject(new SignalError(CLIENT_ERROR.TIMEOUT, `${method} timed out`, { method }));
       }, this.#opts.requestTimeout);
-      const about = typeof params.id === 'string' ? { method, channel: params.id } : { method };
-      this.#pending.set(id, { resolve, reject, timer, about });
+      this.#pending.set(id, { resolve, reject, timer, about: { method, channel: typeof params.id === 'string' ? params.id : undefined } });
       this.#enqueue({ text: encodeCall(method, params, id) });
     });
   }
@@ -476,19 +453,29 @@ export class Signal<M extends object = Payload> extends Emitter<SignalEvents<M>>
     const max = this.#opts.maxFrameBytes;
     if (text.length <= max / 3) return false; // even all 3-byte characters fit
     if (new TextEncoder().encode(text).length <= max) return false;
-    this.emit('error', new SignalError(ERROR_CODE[ERROR.TOO_LARGE], `${method} not sent: frame larger than ${max} bytes`, { method, payload: params }));
+    this.#refuse(ERROR_CODE[ERROR.TOO_LARGE], method, params, `frame larger than ${max} bytes`);
     return true;
+  }
+
+  /** Report a call that was not sent, carrying its payload. */
+  #refuse(code: SignalErrorCode, method: string, params: Payload, why: string): void {
+    this.#report(code, `${method} not sent: ${why}`, { method, payload: params });
+  }
+
+  #report(code: SignalErrorCode, message: string, extra?: SignalErrorDetails): void {
+    this.emit('error', new SignalError(code, message, extra));
   }
 
   #sendCall(method: string, params: Payload): void {
     const text = encodeCall(method, params);
     if (this.#tooLarge(method, params, text)) return;
     if (this.#state === 'closed' && !this.#ws && !this.#reconnectTimer.pending && !this.#fetchingToken) {
-      this.emit('error', new SignalError(CLIENT_ERROR.CLOSED, `${method} not sent: the connection is closed`, { method, payload: params }));
+      this.#refuse(CLIENT_ERROR.CLOSED, method, params, 'the connection is closed');
       return;
     }
-    if (this.#queue.length >= this.#opts.maxQueue) {
-      this.emit('error', new SignalError(CLIENT_ERROR.QUEUE_FULL, `${method} not sent: ${this.#opts.maxQueue} frames already queued`, { method, payload: params }));
+    const max = this.#opts.maxQueue;
+    if (this.#queue.length >= max) {
+      this.#refuse(CLIENT_ERROR.QUEUE_FULL, method, params, `${max} frames already queued`);
       return;
     }
     this.#enqueue({ text, payload: params });
@@ -560,7 +547,7 @@ export class Signal<M extends object = Payload> extends Emitter<SignalEvents<M>>
     try {
       this.#ws?.send(text);
     } catch (e) {
-      this.emit('error', new SignalError(CLIENT_ERROR.CONNECTION, `send failed: ${(e as Error).message}`));
+      this.#report(CLIENT_ERROR.CONNECTION, `send failed: ${(e as Error).message}`);
     }
   }
 
@@ -568,7 +555,19 @@ export class Signal<M extends object = Payload> extends Emitter<SignalEvents<M>>
     const q = this.#queue;
     if (q.length === 0) return;
     this.#queue = [];
-    this.emit('error', new SignalError(CLIENT_ERROR.CLOSED, `${q.length} queued frame(s) dropped: ${why}`, { payload: q.map((f) => f.payload) }));
+    this.#report(CLIENT_ERROR.CLOSED, `${q.length} queued frame(s) dropped: ${why}`, { payload: q.map((f) => f.payload) });
+  }
+
+  /** Forget the socket (closed, or about to be) and what hangs on it: timers, control frames, pending requests. */
+  #teardown(why: string): WebSocketLike | null {
+    const ws = this.#ws;
+    this.#ws = null;
+    if (ws) detach(ws);
+    this.#handshaking = false;
+    this.#stopDrain();
+    this.#stopKeepalive();
+    this.#rejectPending(new SignalError(CLIENT_ERROR.CLOSED, why));
+    return ws;
   }
 
   #rejectPending(err: SignalError): void {
@@ -599,12 +598,7 @@ export class Signal<M extends object = Payload> extends Emitter<SignalEvents<M>>
       // Nothing came back: the link is dead (sleeping laptop, cut cable). Drop it and reconnect.
       const ws = this.#ws;
       if (!ws) return;
-      detach(ws);
-      try {
-        ws.close(4000, 'keepalive timeout');
-      } catch {
-        // ignore
-      }
+      closeQuietly(ws, 4000, 'keepalive timeout');
       this.#onClose(1006, 'keepalive timeout');
     }, this.#opts.pongTimeout);
   }
@@ -629,4 +623,14 @@ function detach(ws: WebSocketLike): void {
   ws.onclose = null;
   // Keep a no-op: Node's `ws` emits 'error' when closed while still connecting, and throws if nobody listens.
   ws.onerror = () => {};
+}
+
+/** Detach, then close; a socket that throws on close is closed already. */
+function closeQuietly(ws: WebSocketLike, code: number, reason: string): void {
+  detach(ws);
+  try {
+    ws.close(code, reason);
+  } catch {
+    // already closed
+  }
 }
