@@ -13,7 +13,8 @@ export type AccessTokenEvents = {
 export const EXPIRY_MARGIN_MS = 10_000;
 const MAX_TIMEOUT = 2 ** 31 - 1;
 
-function decodeClaims(jwt: string): Record<string, unknown> {
+/** @internal The claims of a JWT, unverified; throws a `TypeError` on a malformed one. No side effect. */
+export function decodeClaims(jwt: string): Record<string, unknown> {
   if (typeof jwt !== 'string') throw new TypeError('AccessToken needs a JWT string');
   const part = jwt.split('.')[1];
   if (!part) throw new TypeError('AccessToken: not a JWT (expected header.payload.signature)');

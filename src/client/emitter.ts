@@ -45,7 +45,7 @@ export class Emitter<E extends EventMap> {
       try {
         (fn as Listener<E[K]>)(...args);
       } catch (e) {
-        reportListenerError(e);
+        reportListenerError(e, 'a listener');
       }
     }
   }
@@ -55,8 +55,9 @@ export class Emitter<E extends EventMap> {
   }
 }
 
-function reportListenerError(e: unknown): void {
+/** @internal Report what a listener threw (`reportError`, else `console.error` naming `what`), without rethrowing. */
+export function reportListenerError(e: unknown, what: string): void {
   const g = globalThis as { reportError?: (e: unknown) => void };
   if (typeof g.reportError === 'function') g.reportError(e);
-  else console.error('react-signal-service: a listener threw', e);
+  else console.error(`react-signal-service: ${what} threw`, e);
 }

@@ -1,5 +1,6 @@
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { Channel } from '../client/channel.js';
+import { reportListenerError } from '../client/emitter.js';
 import { SignalError } from '../client/errors.js';
 import type { Participant } from '../client/participant.js';
 import type { Signal } from '../client/signal.js';
@@ -289,15 +290,12 @@ export class ChannelEntry {
       return;
     }
     this.#removeTypist(msg.from); // a message ends "typing"
-    const prev = this.store.getState().messages;
-    const next = prev.length >= this.#messageLimit ? prev.slice(prev.length - this.#messageLimit + 1) : prev.slice();
-    next.push(msg);
-    this.store.setState({ messages: next });
+    this.store.setState({ messages: appendBounded(this.store.getState().messages, msg, this.#messageLimit) });
     for (const fn of [...this.#listeners]) {
       try {
         fn(msg, p);
       } catch (e) {
-        report(e);
+        reportListenerError(e, 'an onMessage listener');
       }
     }
   }
@@ -333,8 +331,9 @@ function viewOf(p: Participant<unknown, Payload>): ParticipantView {
   return { id: p.id, identity: p.identity, device: p.device, state: p.state, participant: p };
 }
 
-function report(e: unknown): void {
-  const g = globalThis as { reportError?: (e: unknown) => void };
-  if (typeof g.reportError === 'function') g.reportError(e);
-  else console.error('react-signal-service: an onMessage listener threw', e);
+/** @internal `list` plus `item` at the end, keeping the last `max` (a new array). */
+export function appendBounded<T>(list: readonly T[], item: T, max: number): T[] {
+  const next = list.slice(Math.max(0, list.length - max + 1));
+  next.push(item);
+  return next;
 }

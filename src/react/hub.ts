@@ -2,7 +2,7 @@ import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { SignalError } from '../client/errors.js';
 import type { Signal } from '../client/signal.js';
 import type { ConnectionState, Payload, SignalMessage } from '../client/types.js';
-import { ChannelEntry } from './channel-entry.js';
+import { appendBounded, ChannelEntry } from './channel-entry.js';
 
 /** Buffer sizes of the React layer (how many messages the stores keep). */
 export interface SignalLimits {
@@ -98,11 +98,7 @@ export class SignalHub {
         if (ch !== undefined) this.#entries.get(ch)?.setError(error);
       }),
       client.on('message', (msg) => {
-        const prev = this.direct.getState().messages;
-        const max = this.limits.directMessages;
-        const next = prev.length >= max ? prev.slice(prev.length - max + 1) : prev.slice();
-        next.push(msg);
-        this.direct.setState({ messages: next });
+        this.direct.setState({ messages: appendBounded(this.direct.getState().messages, msg, this.limits.directMessages) });
       }),
     ];
     this.#unbind = () => {
