@@ -102,18 +102,16 @@ export class AccessToken extends Emitter<AccessTokenEvents> {
     this.dispose();
     const at = this.expiresAt;
     if (at === undefined) return;
-    const fire = (): void => {
-      const left = at - EXPIRY_MARGIN_MS - Date.now();
-      if (left > 0) {
-        this.#timer = setTimeout(fire, Math.min(left, MAX_TIMEOUT));
-        (this.#timer as { unref?: () => void }).unref?.();
-        return;
-      }
-      this.#timer = undefined;
-      this.emit('expired');
+    const left = (): number => at - EXPIRY_MARGIN_MS - Date.now();
+    // Wait in steps of at most MAX_TIMEOUT (a longer delay would fire at once), then emit.
+    const arm = (): void => {
+      this.#timer = setTimeout(() => {
+        if (left() > 0) return arm();
+        this.#timer = undefined;
+        this.emit('expired');
+      }, Math.max(0, Math.min(left(), MAX_TIMEOUT)));
+      (this.#timer as { unref?: () => void }).unref?.();
     };
-    const delay = at - EXPIRY_MARGIN_MS - Date.now();
-    this.#timer = setTimeout(fire, Math.max(0, Math.min(delay, MAX_TIMEOUT)));
-    (this.#timer as { unref?: () => void }).unref?.();
+    arm();
   }
 }

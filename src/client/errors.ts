@@ -29,10 +29,11 @@ export class SignalError extends Error {
     super(message);
     this.name = 'SignalError';
     this.code = code;
-    if (extra.rpcCode !== undefined) this.rpcCode = extra.rpcCode;
-    if (extra.method !== undefined) this.method = extra.method;
-    if (extra.channel !== undefined) this.channel = extra.channel;
-    if (extra.payload !== undefined) this.payload = extra.payload;
+    // The fields are declared above, so each exists already (undefined when not given).
+    this.rpcCode = extra.rpcCode;
+    this.method = extra.method;
+    this.channel = extra.channel;
+    this.payload = extra.payload;
   }
 
   /** Build from a server error number. */
