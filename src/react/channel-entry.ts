@@ -97,11 +97,6 @@ export class ChannelEntry {
     }));
   }
 
-  /** Components holding this channel. */
-  get holders(): number {
-    return this.#refs;
-  }
-
   /** Hold the channel (joins when the first holder comes and a client is attached). Returns the release. */
   acquire(presence: boolean): () => void {
     if (this.#releaseTimer !== undefined) {
@@ -145,13 +140,10 @@ export class ChannelEntry {
 
   /** Unbind from the client without leaving (the client is going away). My state is kept and re-applied. */
   detach(): void {
-    if (this.#channel?.me.state !== undefined) this.#pendingState = { value: this.#channel.me.state };
-    this.#unbind?.();
-    this.#unbind = null;
-    this.#channel = null;
+    const ch = this.#unbindChannel();
+    if (ch?.me.state !== undefined) this.#pendingState = { value: ch.me.state };
     this.#client = null;
-    this.#clearTyping();
-    this.store.setState({ status: 'joining', participants: [], byId: new Map(), typing: [], channel: null });
+    this.#showEmpty('joining');
   }
 
   /** Leave now and forget everything (provider unmount). */
@@ -239,14 +231,26 @@ export class ChannelEntry {
   }
 
   #leaveChannel(): void {
+    const ch = this.#unbindChannel();
+    this.#typingSentAt = 0;
+    if (ch && this.#ownsChannel) ch.leave();
+    this.#showEmpty('left');
+  }
+
+  /** Stop listening to the bound channel and forget it, and who was typing there. Returns it. */
+  #unbindChannel(): AnyChannel | null {
     const ch = this.#channel;
     this.#unbind?.();
     this.#unbind = null;
     this.#channel = null;
-    this.#clearTyping();
-    this.#typingSentAt = 0;
-    if (ch && this.#ownsChannel) ch.leave();
-    this.store.setState({ status: 'left', participants: [], byId: new Map(), typing: [], channel: null });
+    for (const t of this.#typingTimers.values()) clearTimeout(t);
+    this.#typingTimers.clear();
+    return ch;
+  }
+
+  /** Show no channel and nobody in it: `joining` (until a client is attached again) or `left`. */
+  #showEmpty(status: 'joining' | 'left'): void {
+    this.store.setState({ status, participants: [], byId: new Map(), typing: [], channel: null });
   }
 
   #bind(ch: AnyChannel): void {
@@ -319,11 +323,6 @@ export class ChannelEntry {
     this.#typingTimers.delete(from);
     const typing = this.store.getState().typing;
     if (typing.includes(from)) this.store.setState({ typing: typing.filter((id) => id !== from) });
-  }
-
-  #clearTyping(): void {
-    for (const t of this.#typingTimers.values()) clearTimeout(t);
-    this.#typingTimers.clear();
   }
 }
 

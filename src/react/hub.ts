@@ -41,14 +41,14 @@ export class SignalHub {
   /** The last direct messages (bounded by `limits.directMessages`). */
   readonly direct: StoreApi<{ readonly messages: readonly SignalMessage<Payload>[] }>;
   /** Buffer sizes in force. */
-  readonly limits: Required<SignalLimits>;
+  readonly #limits: Required<SignalLimits>;
   readonly #entries = new Map<string, ChannelEntry>();
   #client: Signal<Payload> | null = null;
   #unbind: (() => void) | null = null;
 
   constructor(limits: SignalLimits = {}, initialClient: Signal<Payload> | null = null, identity?: string) {
-    this.limits = { ...DEFAULT_SIGNAL_LIMITS, ...limits };
-    for (const [k, v] of Object.entries(this.limits)) {
+    this.#limits = { ...DEFAULT_SIGNAL_LIMITS, ...limits };
+    for (const [k, v] of Object.entries(this.#limits)) {
       if (!Number.isInteger(v) || v < 1) throw new RangeError(`limits.${k} must be a positive integer`);
     }
     this.connection = createStore<ConnectionSnapshot>(() => ({
@@ -64,7 +64,7 @@ export class SignalHub {
   entry(name: string): ChannelEntry {
     let e = this.#entries.get(name);
     if (!e) {
-      e = new ChannelEntry(name, this.limits.channelMessages, (gone) => {
+      e = new ChannelEntry(name, this.#limits.channelMessages, (gone) => {
         if (this.#entries.get(name) === gone) this.#entries.delete(name);
       });
       if (this.#client) e.attach(this.#client);
@@ -98,7 +98,7 @@ export class SignalHub {
         if (ch !== undefined) this.#entries.get(ch)?.setError(error);
       }),
       client.on('message', (msg) => {
-        this.direct.setState({ messages: appendBounded(this.direct.getState().messages, msg, this.limits.directMessages) });
+        this.direct.setState({ messages: appendBounded(this.direct.getState().messages, msg, this.#limits.directMessages) });
       }),
     ];
     this.#unbind = () => {
