@@ -114,7 +114,7 @@ export class Signal<M extends object = Payload> extends Emitter<SignalEvents<M>>
   constructor(token: AccessToken | string, options: SignalOptions = {}) {
     super();
     this.#token = typeof token === 'string' ? new AccessToken(token) : token;
-    this.#opts = { maxQueue: 256, pingInterval: 25_000, pongTimeout: 10_000, requestTimeout: 10_000, maxFrameBytes: 64 * 1024, ...options };
+    this.#opts = { maxQueue: 256, pingInterval: 25_000, pongTimeout: 10_000, requestTimeout: 10_000, maxFrameBytes: 65_536, ...options };
     const rl = options.rateLimit;
     this.#pace = rl === false ? null : { framesPerSecond: rl?.framesPerSecond ?? 45, burst: rl?.burst ?? 180 };
     const r = options.reconnect;
@@ -219,7 +219,7 @@ export class Signal<M extends object = Payload> extends Emitter<SignalEvents<M>>
     this.#offToken();
     this.#token = next;
     this.#offToken = this.#bindToken(next);
-    if (this.#state === 'closed' && this.#connectedToken !== null && !this.#ws && this.#reconnectAllowed()) this.connect();
+    this.#connectWithNewToken();
   }
 
   /** Send a direct message to `identity`, `identity/device` or `identity/device/route`. */
@@ -249,14 +249,16 @@ export class Signal<M extends object = Payload> extends Emitter<SignalEvents<M>>
     const offExpired = token.on('expired', () => {
       if (this.#opts.getToken) this.#refreshToken(false);
     });
-    const offUpdated = token.on('updated', () => {
-      // A new token while we wait to reconnect after a refusal: use it now.
-      if (this.#state === 'closed' && !this.#ws && this.#connectedToken !== null && this.#reconnectAllowed()) this.connect();
-    });
+    const offUpdated = token.on('updated', () => this.#connectWithNewToken());
     return () => {
       offExpired();
       offUpdated();
     };
+  }
+
+  /** A new token while closed after a refusal (not after `close()`, and reconnecting is allowed): use it now. */
+  #connectWithNewToken(): void {
+    if (this.#state === 'closed' && !this.#ws && this.#connectedToken !== null && this.#reconnectAllowed()) this.connect();
   }
 
   #reconnectAllowed(): boolean {
@@ -382,7 +384,7 @@ export class Signal<M extends object = Payload> extends Emitter<SignalEvents<M>>
       if (parsed.kind === 'notification') this.#onNotification(parsed.note);
       else if (parsed.kind === 'response') {
         const r = parsed.response;
-        const p = typeof r.id === 'number' ? this.#pending.get(r.id) : undefined;
+        const p = this.#pending.get(r.id as number); // ids are numbers: a string id matches none
         if (!p) return;
         this.#pending.delete(r.id as number);
         clearTimeout(p.timer);
