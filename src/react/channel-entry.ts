@@ -168,7 +168,7 @@ export class ChannelEntry {
     const ch = this.#channel;
     if (!ch || ch.status === 'left' || ch.status === 'failed') {
       if (this.store.getState().error) return false;
-      const why = ch ? `channel ${this.name} is ${ch.status}` : `channel ${this.name} is not joined yet`;
+      const why = `channel ${this.name} is ${ch ? ch.status : 'not joined yet'}`;
       this.store.setState({ error: new SignalError('SIGNAL_ERR_CLOSED', `publish not sent: ${why}`, { channel: this.name, payload }) });
       return false;
     }
