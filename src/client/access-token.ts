@@ -13,7 +13,8 @@ export type AccessTokenEvents = {
 export const EXPIRY_MARGIN_MS = 10_000;
 const MAX_TIMEOUT = 2 ** 31 - 1;
 
-function decodeClaims(jwt: string): Record<string, unknown> {
+/** @internal The claims of a JWT, unverified; throws a `TypeError` on a malformed one. No side effect. */
+export function decodeClaims(jwt: string): Record<string, unknown> {
   if (typeof jwt !== 'string') throw new TypeError('AccessToken needs a JWT string');
   const part = jwt.split('.')[1];
   if (!part) throw new TypeError('AccessToken: not a JWT (expected header.payload.signature)');
@@ -35,37 +36,37 @@ function decodeClaims(jwt: string): Record<string, unknown> {
  * The signature is not checked here; the server does that.
  */
 export class AccessToken extends Emitter<AccessTokenEvents> {
-  private _jwt = '';
-  private _claims: Record<string, unknown> = {};
-  private _identity = '';
-  private _device = '';
-  private timer: ReturnType<typeof setTimeout> | undefined;
+  #jwt = '';
+  #claims: Record<string, unknown> = {};
+  #identity = '';
+  #device = '';
+  #timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(jwt: string) {
     super();
-    this.apply(jwt);
+    this.#apply(jwt);
   }
 
   /** The raw JWT. */
   get jwt(): string {
-    return this._jwt;
+    return this.#jwt;
   }
   get claims(): Readonly<Record<string, unknown>> {
-    return this._claims;
+    return this.#claims;
   }
   get identity(): string {
-    return this._identity;
+    return this.#identity;
   }
   get device(): string {
-    return this._device;
+    return this.#device;
   }
   /** `exp` in ms since the epoch, if the token has one. */
   get expiresAt(): number | undefined {
-    return typeof this._claims.exp === 'number' ? this._claims.exp * 1000 : undefined;
+    return typeof this.#claims.exp === 'number' ? this.#claims.exp * 1000 : undefined;
   }
   /** The `aud` claim (the server's base URL), first one when it is a list. */
   get audience(): string | undefined {
-    const aud = this._claims.aud;
+    const aud = this.#claims.aud;
     return typeof aud === 'string' ? aud : Array.isArray(aud) && typeof aud[0] === 'string' ? aud[0] : undefined;
   }
   /** Whether `exp` has passed (or is within `marginMs`). */
@@ -76,43 +77,41 @@ export class AccessToken extends Emitter<AccessTokenEvents> {
 
   /** Replace the token; emits `updated`. Throws `TypeError` on a malformed JWT. */
   update(jwt: string): void {
-    this.apply(jwt);
+    this.#apply(jwt);
     this.emit('updated', this);
   }
 
   /** Stop the expiry timer. */
   dispose(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
   }
 
-  private apply(jwt: string): void {
+  #apply(jwt: string): void {
     const claims = decodeClaims(jwt);
     const sub = parseSubject(claims.sub);
     if (!sub) throw new TypeError('AccessToken: sub must be "identity/device"');
-    this._jwt = jwt;
-    this._claims = claims;
-    this._identity = sub.identity;
-    this._device = sub.device;
-    this.schedule();
+    this.#jwt = jwt;
+    this.#claims = claims;
+    this.#identity = sub.identity;
+    this.#device = sub.device;
+    this.#schedule();
   }
 
-  private schedule(): void {
+  #schedule(): void {
     this.dispose();
     const at = this.expiresAt;
     if (at === undefined) return;
-    const fire = (): void => {
-      const left = at - EXPIRY_MARGIN_MS - Date.now();
-      if (left > 0) {
-        this.timer = setTimeout(fire, Math.min(left, MAX_TIMEOUT));
-        (this.timer as { unref?: () => void }).unref?.();
-        return;
-      }
-      this.timer = undefined;
-      this.emit('expired');
+    const left = (): number => at - EXPIRY_MARGIN_MS - Date.now();
+    // Wait in steps of at most MAX_TIMEOUT (a longer delay would fire at once), then emit.
+    const arm = (): void => {
+      this.#timer = setTimeout(() => {
+        if (left() > 0) return arm();
+        this.#timer = undefined;
+        this.emit('expired');
+      }, Math.max(0, Math.min(left(), MAX_TIMEOUT)));
+      (this.#timer as { unref?: () => void }).unref?.();
     };
-    const delay = at - EXPIRY_MARGIN_MS - Date.now();
-    this.timer = setTimeout(fire, Math.max(0, Math.min(delay, MAX_TIMEOUT)));
-    (this.timer as { unref?: () => void }).unref?.();
+    arm();
   }
 }

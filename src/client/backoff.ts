@@ -27,31 +27,33 @@ export function exponentialBackoff(opts: BackoffOptions = {}, random: () => numb
 
 /** A restartable timer (Phoenix style): `schedule()` runs `fn` after `delayFor(tries)`, `reset()` starts over. */
 export class Timer {
-  private handle: ReturnType<typeof setTimeout> | undefined;
+  #handle: ReturnType<typeof setTimeout> | undefined;
+  readonly #fn: () => void;
+  readonly #delayFor: DelayFor;
   tries = 0;
 
-  constructor(
-    private readonly fn: () => void,
-    private readonly delayFor: DelayFor,
-  ) {}
+  constructor(fn: () => void, delayFor: DelayFor) {
+    this.#fn = fn;
+    this.#delayFor = delayFor;
+  }
 
   schedule(): number {
     this.cancel();
-    const delay = this.delayFor(this.tries++);
-    this.handle = setTimeout(() => {
-      this.handle = undefined;
-      this.fn();
+    const delay = this.#delayFor(this.tries++);
+    this.#handle = setTimeout(() => {
+      this.#handle = undefined;
+      this.#fn();
     }, delay);
     return delay;
   }
 
   get pending(): boolean {
-    return this.handle !== undefined;
+    return this.#handle !== undefined;
   }
 
   cancel(): void {
-    if (this.handle !== undefined) clearTimeout(this.handle);
-    this.handle = undefined;
+    if (this.#handle !== undefined) clearTimeout(this.#handle);
+    this.#handle = undefined;
   }
 
   reset(): void {

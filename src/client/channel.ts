@@ -43,97 +43,100 @@ export class Channel<M extends object = Payload, S = unknown> extends Emitter<Ch
   readonly me: LocalParticipant<S>;
   /** Resolves when the server accepted the join; rejects with its error. */
   ready: Promise<void>;
-  private _status: ChannelStatus = 'joining';
-  private _error: SignalError | undefined;
-  private resolveReady!: () => void;
-  private rejectReady!: (e: SignalError) => void;
-  private stale: Set<string> | null = null;
-  private joinSeq = 0;
+  #status: ChannelStatus = 'joining';
+  #error: SignalError | undefined;
+  #resolveReady!: () => void;
+  #rejectReady!: (e: SignalError) => void;
+  #stale: Set<string> | null = null;
+  #joinSeq = 0;
+
+  readonly #host: ChannelHost;
 
   constructor(
     readonly name: string,
     readonly presence: boolean,
-    private readonly host: ChannelHost,
+    host: ChannelHost,
   ) {
     super();
+    this.#host = host;
     this.me = new LocalParticipant<S>(host.identity, host.device, (state) => {
-      if (this._status !== 'joined' && this._status !== 'joining') return;
-      if (this.host.isOpen()) this.host.sendNow(METHOD.publish, { id: this.name, state });
+      if (this.#status !== 'joined' && this.#status !== 'joining') return;
+      if (this.#host.isOpen()) this.#host.sendNow(METHOD.publish, { id: this.name, state });
     });
-    this.ready = this.newReady();
+    this.ready = this.#newReady();
   }
 
   get status(): ChannelStatus {
-    return this._status;
+    return this.#status;
   }
   /** The last refusal of the join, when `status` is `failed`. */
   get error(): SignalError | undefined {
-    return this._error;
+    return this.#error;
   }
 
   /** Publish to every other member. `id` and `from` in the payload are overwritten. */
   publish(payload: M): void {
-    if (this._status === 'left' || this._status === 'failed') {
-      throw new Error(`channel ${this.name} is ${this._status}; join it again`);
+    if (this.#status === 'left' || this.#status === 'failed') {
+      throw new Error(`channel ${this.name} is ${this.#status}; join it again`);
     }
-    this.host.sendCall(METHOD.publish, { ...(payload as Payload), id: this.name });
+    this.#host.sendCall(METHOD.publish, { ...(payload as Payload), id: this.name });
   }
 
   /** Leave the channel; participants are removed (op -1). */
   leave(): void {
-    if (this._status === 'left') return;
-    const wasActive = this._status !== 'failed';
-    this.setStatus('left');
-    this.host.removeChannel(this.name, this as unknown as Channel<never, never>);
-    if (wasActive && this.host.isOpen()) this.host.sendNow(METHOD.leave, { id: this.name });
-    this.clearParticipants();
-    this.rejectReady(new SignalError('SIGNAL_ERR_CLOSED', `left channel ${this.name}`, { channel: this.name }));
+    if (this.#status === 'left') return;
+    const wasActive = this.#status !== 'failed';
+    this.#setStatus('left');
+    this.#host.removeChannel(this.name, this as unknown as Channel<never, never>);
+    if (wasActive && this.#host.isOpen()) this.#host.sendNow(METHOD.leave, { id: this.name });
+    this.#clearParticipants();
+    this.#rejectReady(new SignalError('SIGNAL_ERR_CLOSED', `left channel ${this.name}`, { channel: this.name }));
   }
 
   /** @internal Send the join (first time or after a reconnect), then my state. */
   _join(rejoin: boolean): void {
-    if (this._status === 'left' || this._status === 'failed') return;
+    if (this.#status === 'left' || this.#status === 'failed') return;
     if (rejoin) {
-      this.stale = new Set(this.participants.keys());
-      if (this._status === 'joined') {
-        this.ready = this.newReady();
-        this.setStatus('joining');
+      this.#stale = new Set(this.participants.keys());
+      if (this.#status === 'joined') {
+        this.ready = this.#newReady();
+        this.#setStatus('joining');
       }
     }
-    const seq = ++this.joinSeq;
-    this.host.request(METHOD.join, { id: this.name, presence: this.presence }).then(
+    const seq = ++this.#joinSeq;
+    this.#host.request(METHOD.join, { id: this.name, presence: this.presence }).then(
       (result) => {
-        if (seq !== this.joinSeq || this._status !== 'joining') return;
+        if (seq !== this.#joinSeq || this.#status !== 'joining') return;
         const addr = (result as { address?: unknown } | null)?.address;
         if (typeof addr === 'string') this.me.id = addr;
-        const gone = this.stale;
-        this.stale = null;
-        if (gone) for (const id of gone) this.removeParticipant(id);
-        this.setStatus('joined');
-        this.resolveReady();
+        const gone = this.#stale;
+        this.#stale = null;
+        if (gone) for (const id of gone) this.#removeParticipant(id);
+        this.#setStatus('joined');
+        this.#resolveReady();
       },
       (err: SignalError) => {
-        if (seq !== this.joinSeq || this._status !== 'joining') return;
+        if (seq !== this.#joinSeq || this.#status !== 'joining') return;
         if (err.code === 'SIGNAL_ERR_CLOSED') return; // retried on reconnect
         if (err.code === 'SIGNAL_ERR_TIMEOUT') {
           // No reply (a slow authorize hook, a lost frame): ask again; joining twice is harmless.
-          if (this.host.isOpen()) this._join(false);
+          if (this.#host.isOpen()) this._join(false);
           return;
         }
-        this._error = err;
-        this.setStatus('failed');
-        this.host.removeChannel(this.name, this as unknown as Channel<never, never>);
-        this.clearParticipants();
-        this.rejectReady(err);
+        this.#error = err;
+        this.#setStatus('failed');
+        this.#host.removeChannel(this.name, this as unknown as Channel<never, never>);
+        this.#clearParticipants();
+        this.#rejectReady(err);
         this.emit('error', err);
       },
     );
-    if (this.me.state !== undefined) this.host.sendNow(METHOD.publish, { id: this.name, state: this.me.state });
+    if (this.me.state !== undefined) this.#host.sendNow(METHOD.publish, { id: this.name, state: this.me.state });
   }
 
   /** @internal */
   _onJoin(from: string): void {
-    this.stale?.delete(from);
+    this.#stale?.delete(from);
     if (this.participants.has(from)) return;
     const p = new Participant<S, M>(from, this);
     this.participants.set(from, p);
@@ -142,7 +145,7 @@ export class Channel<M extends object = Payload, S = unknown> extends Emitter<Ch
 
   /** @internal */
   _onLeave(from: string): void {
-    this.removeParticipant(from);
+    this.#removeParticipant(from);
   }
 
   /** @internal A state from `from` (a publish with `state`, or the server's replay). */
@@ -151,7 +154,7 @@ export class Channel<M extends object = Payload, S = unknown> extends Emitter<Ch
     // after join_back, and a non-presence member's state would make a participant that never leaves.
     const p = this.participants.get(from);
     if (!p) return;
-    this.stale?.delete(from);
+    this.#stale?.delete(from);
     if (p._setState(state)) this.emit('participant', p, 0);
   }
 
@@ -164,18 +167,18 @@ export class Channel<M extends object = Payload, S = unknown> extends Emitter<Ch
 
   /** @internal The connection dropped: the join must be re-sent. */
   _onDisconnect(): void {
-    if (this._status === 'joined') {
-      this.ready = this.newReady();
-      this.setStatus('joining');
+    if (this.#status === 'joined') {
+      this.ready = this.#newReady();
+      this.#setStatus('joining');
     }
   }
 
   /** @internal Participant.send goes through here. */
   sendTo(to: string, payload: Payload): void {
-    this.host.sendCall(METHOD.send, { ...payload, to, id: this.name });
+    this.#host.sendCall(METHOD.send, { ...payload, to, id: this.name });
   }
 
-  private removeParticipant(id: string): void {
+  #removeParticipant(id: string): void {
     const p = this.participants.get(id);
     if (!p) return;
     this.participants.delete(id);
@@ -183,21 +186,21 @@ export class Channel<M extends object = Payload, S = unknown> extends Emitter<Ch
     p._dispose();
   }
 
-  private clearParticipants(): void {
-    for (const id of [...this.participants.keys()]) this.removeParticipant(id);
-    this.stale = null;
+  #clearParticipants(): void {
+    for (const id of [...this.participants.keys()]) this.#removeParticipant(id);
+    this.#stale = null;
   }
 
-  private setStatus(s: ChannelStatus): void {
-    if (this._status === s) return;
-    this._status = s;
+  #setStatus(s: ChannelStatus): void {
+    if (this.#status === s) return;
+    this.#status = s;
     this.emit('status', s);
   }
 
-  private newReady(): Promise<void> {
+  #newReady(): Promise<void> {
     const p = new Promise<void>((resolve, reject) => {
-      this.resolveReady = resolve;
-      this.rejectReady = reject;
+      this.#resolveReady = resolve;
+      this.#rejectReady = reject;
     });
     p.catch(() => {}); // a rejection nobody awaits is reported through 'error', not as unhandled
     return p;

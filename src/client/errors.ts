@@ -1,5 +1,13 @@
 import { CLIENT_ERROR, ERROR_CODE, type SignalErrorCode } from '../protocol/constants.js';
 
+/** What a {@link SignalError} may carry besides its code and message. */
+export interface SignalErrorDetails {
+  rpcCode?: number;
+  method?: string;
+  channel?: string;
+  payload?: unknown;
+}
+
 /** Every error the client reports: a stable `code` (`SIGNAL_ERR_*`) plus the JSON-RPC number when it came from the server. */
 export class SignalError extends Error {
   /** Stable string code, listed in PROTOCOL.md. */
@@ -16,15 +24,16 @@ export class SignalError extends Error {
   constructor(
     code: SignalErrorCode,
     message: string,
-    extra: { rpcCode?: number; method?: string; channel?: string; payload?: unknown } = {},
+    extra: SignalErrorDetails = {},
   ) {
     super(message);
     this.name = 'SignalError';
     this.code = code;
-    if (extra.rpcCode !== undefined) this.rpcCode = extra.rpcCode;
-    if (extra.method !== undefined) this.method = extra.method;
-    if (extra.channel !== undefined) this.channel = extra.channel;
-    if (extra.payload !== undefined) this.payload = extra.payload;
+    // The fields are declared above, so each exists already (undefined when not given).
+    this.rpcCode = extra.rpcCode;
+    this.method = extra.method;
+    this.channel = extra.channel;
+    this.payload = extra.payload;
   }
 
   /** Build from a server error number. */

@@ -21,13 +21,12 @@ export class Participant<S = unknown, M extends object = Payload> extends Emitte
   readonly identity: string;
   readonly device: string;
   readonly route: string;
-  private _state: S | undefined;
+  #state: S | undefined;
+  readonly #sender: ParticipantSender;
 
-  constructor(
-    id: string,
-    private readonly sender: ParticipantSender,
-  ) {
+  constructor(id: string, sender: ParticipantSender) {
     super();
+    this.#sender = sender;
     this.id = id;
     const [identity = '', device = '', route = ''] = id.split('/');
     this.identity = identity;
@@ -37,20 +36,20 @@ export class Participant<S = unknown, M extends object = Payload> extends Emitte
 
   /** Last state received (whole, last writer wins); `undefined` when none. */
   get state(): S | undefined {
-    return this._state;
+    return this.#state;
   }
 
   /** Send a direct message to exactly this endpoint, in the channel's context. */
   send(payload: M): void {
-    this.sender.sendTo(this.id, payload as Payload);
+    this.#sender.sendTo(this.id, payload as Payload);
   }
 
   /** @internal */
   _setState(state: S | undefined): boolean {
-    const prev = this._state;
+    const prev = this.#state;
     // The same state twice (the server's replay plus an old SDK's peer-to-peer copy) is no change.
     if (prev === state || (prev !== undefined && state !== undefined && sameJson(prev, state))) return false;
-    this._state = state;
+    this.#state = state;
     this.emit('state', state, prev);
     return true;
   }
@@ -68,28 +67,31 @@ export class Participant<S = unknown, M extends object = Payload> extends Emitte
 
 /** Me in a channel: my state is kept here, shared with every other participant and restored after a reconnect. */
 export class LocalParticipant<S = unknown> extends Emitter<{ state: [state: S | undefined, prev: S | undefined] }> {
-  private _state: S | undefined;
+  #state: S | undefined;
   /** My endpoint address once joined (the server tells it in the join reply). */
   id: string | undefined;
+
+  readonly #publishState: (state: S) => void;
 
   constructor(
     readonly identity: string,
     readonly device: string,
-    private readonly publishState: (state: S) => void,
+    publishState: (state: S) => void,
   ) {
     super();
+    this.#publishState = publishState;
   }
 
   get state(): S | undefined {
-    return this._state;
+    return this.#state;
   }
 
   /** Replace my state (whole) and share it with every participant. */
   updateState(state: S): void {
     if (state === undefined) throw new TypeError('updateState: state must not be undefined');
-    const prev = this._state;
-    this._state = state;
-    this.publishState(state);
+    const prev = this.#state;
+    this.#state = state;
+    this.#publishState(state);
     this.emit('state', state, prev);
   }
 }

@@ -1,11 +1,11 @@
-import { CLIENT_ERROR, CLOSE, ERROR, ERROR_CODE, METHOD, PING } from '../protocol/constants.js';
+import { CLIENT_ERROR, CLOSE, ERROR, ERROR_CODE, METHOD, PING, type SignalErrorCode } from '../protocol/constants.js';
 import { parseAddress } from '../protocol/address.js';
 import { encodeCall, parseServerFrame, type ServerNotification } from '../protocol/frames.js';
 import { AccessToken } from './access-token.js';
 import { exponentialBackoff, Timer, type BackoffOptions, type DelayFor } from './backoff.js';
 import { Channel, type ChannelHost, type JoinOptions } from './channel.js';
 import { Emitter } from './emitter.js';
-import { SignalError } from './errors.js';
+import { SignalError, type SignalErrorDetails } from './errors.js';
 import type { ConnectionState, Payload, SignalMessage } from './types.js';
 
 /** The part of the WebSocket API the client uses (browser `WebSocket` and `ws` both fit). */
@@ -89,50 +89,50 @@ export function urlFromToken(token: AccessToken): string {
 export class Signal<M extends object = Payload> extends Emitter<SignalEvents<M>> {
   /** Joined channels by name. */
   readonly channels = new Map<string, Channel<Payload, unknown>>();
-  private _state: ConnectionState = 'closed';
-  private _token: AccessToken;
-  private ws: WebSocketLike | null = null;
+  #state: ConnectionState = 'closed';
+  #token: AccessToken;
+  #ws: WebSocketLike | null = null;
   /** Frames not written yet, in order. With `payload`: a user's call, kept across reconnects; without: a control frame (join, state, leave), re-issued after a reconnect. */
-  private queue: { text: string; payload?: Payload }[] = [];
-  private tokens = 0;
-  private refilledAt = 0;
-  private drainTimer: ReturnType<typeof setTimeout> | undefined;
-  private pace: { framesPerSecond: number; burst: number } | null;
-  private readonly pending = new Map<number, Pending>();
-  private seq = 0;
-  private readonly reconnectTimer: Timer;
-  private pingTimer: ReturnType<typeof setInterval> | undefined;
-  private pongTimer: ReturnType<typeof setTimeout> | undefined;
-  private connectedToken: string | null = null;
-  private fetchingToken = false;
+  #queue: { text: string; payload?: Payload }[] = [];
+  #tokens = 0;
+  #refilledAt = 0;
+  #drainTimer: ReturnType<typeof setTimeout> | undefined;
+  #pace: { framesPerSecond: number; burst: number } | null;
+  readonly #pending = new Map<number, Pending>();
+  #seq = 0;
+  readonly #reconnectTimer: Timer;
+  #pingTimer: ReturnType<typeof setInterval> | undefined;
+  #pongTimer: ReturnType<typeof setTimeout> | undefined;
+  #connectedToken: string | null = null;
+  #fetchingToken = false;
   /** Socket open, waiting for the first frame (see `onSocketOpen`). */
-  private handshaking = false;
-  private readonly opts: Required<Pick<SignalOptions, 'maxQueue' | 'pingInterval' | 'pongTimeout' | 'requestTimeout' | 'maxFrameBytes'>> & SignalOptions;
-  private readonly host: ChannelHost;
-  private offToken: () => void;
+  #handshaking = false;
+  readonly #opts: Required<Pick<SignalOptions, 'maxQueue' | 'pingInterval' | 'pongTimeout' | 'requestTimeout' | 'maxFrameBytes'>> & SignalOptions;
+  readonly #host: ChannelHost;
+  #offToken: () => void;
 
   constructor(token: AccessToken | string, options: SignalOptions = {}) {
     super();
-    this._token = typeof token === 'string' ? new AccessToken(token) : token;
-    this.opts = { maxQueue: 256, pingInterval: 25_000, pongTimeout: 10_000, requestTimeout: 10_000, maxFrameBytes: 64 * 1024, ...options };
+    this.#token = typeof token === 'string' ? new AccessToken(token) : token;
+    this.#opts = { maxQueue: 256, pingInterval: 25_000, pongTimeout: 10_000, requestTimeout: 10_000, maxFrameBytes: 65_536, ...options };
     const rl = options.rateLimit;
-    this.pace = rl === false ? null : { framesPerSecond: rl?.framesPerSecond ?? 45, burst: rl?.burst ?? 180 };
+    this.#pace = rl === false ? null : { framesPerSecond: rl?.framesPerSecond ?? 45, burst: rl?.burst ?? 180 };
     const r = options.reconnect;
     const delayFor: DelayFor = typeof r === 'function' ? r : exponentialBackoff(typeof r === 'object' ? r : {});
-    this.reconnectTimer = new Timer(() => this.connect(), delayFor);
-    this.offToken = this.bindToken(this._token);
+    this.#reconnectTimer = new Timer(() => this.connect(), delayFor);
+    this.#offToken = this.#bindToken(this.#token);
     const self = this;
-    this.host = {
+    this.#host = {
       get identity() {
-        return self._token.identity;
+        return self.#token.identity;
       },
       get device() {
-        return self._token.device;
+        return self.#token.device;
       },
-      isOpen: () => this._state === 'open',
-      sendCall: (method, params) => this.sendCall(method, params),
-      sendNow: (method, params) => this.sendNow(method, params),
-      request: (method, params) => this.request(method, params),
+      isOpen: () => this.#state === 'open',
+      sendCall: (method, params) => this.#sendCall(method, params),
+      sendNow: (method, params) => this.#sendNow(method, params),
+      request: (method, params) => this.#request(method, params),
       removeChannel: (name, ch) => {
         if (this.channels.get(name) === (ch as unknown)) this.channels.delete(name);
       },
@@ -142,96 +142,84 @@ export class Signal<M extends object = Payload> extends Emitter<SignalEvents<M>>
 
   /** Connection state: `connecting | open | reconnecting | closed`. */
   get state(): ConnectionState {
-    return this._state;
+    return this.#state;
   }
   /** The current access token. */
   get token(): AccessToken {
-    return this._token;
+    return this.#token;
   }
   /** Frames waiting for the connection. */
   get queued(): number {
-    return this.queue.length;
+    return this.#queue.length;
   }
 
   /** Open the connection (again, after `close()`). No-op when connecting or open. */
   connect(): void {
-    if (this.ws) return;
-    this.reconnectTimer.cancel();
-    const Ctor = this.opts.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+    if (this.#ws) return;
+    this.#reconnectTimer.cancel();
+    const Ctor = this.#opts.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
     if (!Ctor) {
-      this.fail(new SignalError(CLIENT_ERROR.CONNECTION, 'no WebSocket implementation: pass options.WebSocket'));
+      this.#fail(new SignalError(CLIENT_ERROR.CONNECTION, 'no WebSocket implementation: pass options.WebSocket'));
       return;
     }
-    if (this._token.isExpired() && this.opts.getToken) {
-      this.refreshToken();
+    if (this.#token.isExpired() && this.#opts.getToken) {
+      this.#refreshToken();
       return;
     }
-    this.setState(this._state === 'open' || this._state === 'reconnecting' ? 'reconnecting' : 'connecting');
+    this.#setState(this.#state === 'open' || this.#state === 'reconnecting' ? 'reconnecting' : 'connecting');
     let url: string;
     try {
-      url = this.opts.url ?? urlFromToken(this._token);
+      url = this.#opts.url ?? urlFromToken(this.#token);
     } catch (e) {
-      this.fail(new SignalError(CLIENT_ERROR.TOKEN, (e as Error).message));
+      this.#fail(new SignalError(CLIENT_ERROR.TOKEN, (e as Error).message));
       return;
     }
-    const jwt = this._token.jwt;
-    this.connectedToken = jwt;
+    const jwt = this.#token.jwt;
+    this.#connectedToken = jwt;
     let ws: WebSocketLike;
     try {
       ws = new Ctor(`${url}${url.includes('?') ? '&' : '?'}jwt=${encodeURIComponent(jwt)}`);
     } catch (e) {
-      this.emit('error', new SignalError(CLIENT_ERROR.CONNECTION, `cannot open WebSocket: ${(e as Error).message}`));
-      this.scheduleReconnect();
+      this.#report(CLIENT_ERROR.CONNECTION, `cannot open WebSocket: ${(e as Error).message}`);
+      this.#scheduleReconnect();
       return;
     }
-    this.ws = ws;
-    ws.onopen = () => this.onSocketOpen(ws);
+    this.#ws = ws;
+    ws.onopen = () => this.#onSocketOpen(ws);
     ws.onmessage = (ev) => {
-      if (this.ws === ws) this.onFrame(ev.data);
+      if (this.#ws === ws) this.#onFrame(ev.data);
     };
     ws.onclose = (ev) => {
-      if (this.ws === ws) this.onClose(ev.code, ev.reason);
+      if (this.#ws === ws) this.#onClose(ev.code, ev.reason);
     };
     ws.onerror = () => {}; // 'close' follows
   }
 
   /** Close for good (until `connect()`): no timer or socket is left behind. */
   close(): void {
-    this.reconnectTimer.cancel();
-    this.stopKeepalive();
-    this.stopDrain();
-    this.connectedToken = null; // a later token update must not reopen a closed client
-    this.handshaking = false;
-    const ws = this.ws;
-    this.ws = null;
-    if (ws) {
-      detach(ws);
-      try {
-        ws.close(CLOSE.NORMAL, 'client closed');
-      } catch {
-        // already closed
-      }
-    }
-    this.rejectPending(new SignalError(CLIENT_ERROR.CLOSED, 'connection closed'));
-    this.dropQueue('connection closed by close()');
+    this.#reconnectTimer.cancel();
+    this.#connectedToken = null; // a later token update must not reopen a closed client
+    const ws = this.#teardown('connection closed');
+    if (ws) closeQuietly(ws, CLOSE.NORMAL, 'client closed');
+    this.#dropQueue('connection closed by close()');
     for (const ch of this.channels.values()) ch._onDisconnect();
-    this.setState('closed');
+    this.#setState('closed');
   }
 
   /** Close and release the token listener; the instance is not reused. */
   dispose(): void {
     this.close();
-    this.offToken();
+    this.#offToken();
   }
 
   /** Swap the access token; the next connect uses it (open channels are kept). */
   setToken(token: AccessToken | string): void {
     const next = typeof token === 'string' ? new AccessToken(token) : token;
-    if (next === this._token) return;
-    this.offToken();
-    this._token = next;
-    this.offToken = this.bindToken(next);
-    if (this._state === 'closed' && this.connectedToken !== null && !this.ws && this.reconnectAllowed()) this.connect();
+    if (next === this.#token) return;
+    this.#offToken();
+    this.#token = next;
+    this.#offToken = this.#bindToken(next);
+    this.#connectWithNewToken();
   }
 
   /** Send a direct message to `identity`, `identity/device` or `identity/device/route`. */
@@ -239,7 +227,7 @@ export class Signal<M extends object = Payload> extends Emitter<SignalEvents<M>>
     const to = (payload as { to?: unknown }).to;
     if (parseAddress(to) === null) throw new TypeError('send: payload.to must be identity, identity/device or identity/device/route');
     const { id: _drop, ...rest } = payload as Payload;
-    this.sendCall(METHOD.send, rest);
+    this.#sendCall(METHOD.send, rest);
   }
 
   /** Join a channel (the same Channel when already joined). */
@@ -249,37 +237,44 @@ export class Signal<M extends object = Payload> extends Emitter<SignalEvents<M>>
     }
     const existing = this.channels.get(name);
     if (existing) return existing as unknown as Channel<CM, CS>;
-    const ch = new Channel<CM, CS>(name, options.presence === true, this.host);
+    const ch = new Channel<CM, CS>(name, options.presence === true, this.#host);
     this.channels.set(name, ch as unknown as Channel<Payload, unknown>);
-    if (this._state === 'open') ch._join(false);
+    if (this.#state === 'open') ch._join(false);
     return ch;
   }
 
   // ---- internals ----
 
-  private bindToken(token: AccessToken): () => void {
+  #bindToken(token: AccessToken): () => void {
     const offExpired = token.on('expired', () => {
-      if (this.opts.getToken) this.refreshToken(false);
+      if (this.#opts.getToken) this.#refreshToken(false);
     });
-    const offUpdated = token.on('updated', () => {
-      // A new token while we wait to reconnect after a refusal: use it now.
-      if (this._state === 'closed' && !this.ws && this.connectedToken !== null && this.reconnectAllowed()) this.connect();
-    });
+    const offUpdated = token.on('updated', () => this.#connectWithNewToken());
     return () => {
       offExpired();
       offUpdated();
     };
   }
 
-  private reconnectAllowed(): boolean {
-    return this.opts.reconnect !== false;
+  /** A new token while closed after a refusal (not after `close()`, and reconnecting is allowed): use it now. */
+  #connectWithNewToken(): void {
+    if (this.#state === 'closed' && !this.#ws && this.#connectedToken !== null && this.#reconnectAllowed()) this.connect();
   }
 
-  private refreshToken(thenConnect = true): void {
-    const get = this.opts.getToken;
-    if (!get || this.fetchingToken) return;
-    this.fetchingToken = true;
-    if (thenConnect) this.setState(this._state === 'closed' ? 'connecting' : 'reconnecting');
+  #reconnectAllowed(): boolean {
+    return this.#opts.reconnect !== false;
+  }
+
+  #refreshToken(thenConnect = true): void {
+    const get = this.#opts.getToken;
+    if (!get || this.#fetchingToken) return;
+    this.#fetchingToken = true;
+    if (thenConnect) this.#setState(this.#state === 'closed' ? 'connecting' : 'reconnecting');
+    /** No usable token came: report why, and retry later when this refresh was to connect. */
+    const failed = (why: string): void => {
+      this.#report(CLIENT_ERROR.TOKEN, why);
+      if (thenConnect && this.#state !== 'closed') this.#scheduleReconnect();
+    };
     let p: Promise<string | AccessToken>;
     try {
       p = Promise.resolve(get());
@@ -288,28 +283,24 @@ export class Signal<M extends object = Payload> extends Emitter<SignalEvents<M>>
     }
     p.then(
       (t) => {
-        this.fetchingToken = false;
+        this.#fetchingToken = false;
         try {
-          if (typeof t === 'string') this._token.update(t);
+          if (typeof t === 'string') this.#token.update(t);
           else if (t instanceof AccessToken) {
-            if (t !== this._token) this.setToken(t);
+            if (t !== this.#token) this.setToken(t);
           } else throw new TypeError('getToken must resolve to a JWT string or an AccessToken');
         } catch (e) {
-          this.emit('error', new SignalError(CLIENT_ERROR.TOKEN, `getToken returned a bad token: ${(e as Error).message}`));
-          if (thenConnect && this._state !== 'closed') this.scheduleReconnect();
+          failed(`getToken returned a bad token: ${(e as Error).message}`);
           return;
         }
-        if (thenConnect && !this.ws && this._state !== 'closed') {
-          if (this._token.isExpired()) {
-            this.emit('error', new SignalError(CLIENT_ERROR.TOKEN, 'getToken returned an expired token'));
-            this.scheduleReconnect();
-          } else this.connect();
+        if (thenConnect && !this.#ws && this.#state !== 'closed') {
+          if (this.#token.isExpired()) failed('getToken returned an expired token');
+          else this.connect();
         }
       },
       (e: unknown) => {
-        this.fetchingToken = false;
-        this.emit('error', new SignalError(CLIENT_ERROR.TOKEN, `getToken failed: ${(e as Error)?.message ?? String(e)}`));
-        if (thenConnect && this._state !== 'closed') this.scheduleReconnect();
+        this.#fetchingToken = false;
+        failed(`getToken failed: ${(e as Error)?.message ?? String(e)}`);
       },
     );
   }
@@ -319,116 +310,105 @@ export class Signal<M extends object = Payload> extends Emitter<SignalEvents<M>>
    * So a `_ping` goes first and the connection counts as open on the first frame back: nothing
    * queued is flushed into a socket the server is about to close.
    */
-  private onSocketOpen(ws: WebSocketLike): void {
-    if (this.ws !== ws) return;
-    this.handshaking = true;
-    this.write(PING);
-    this.armPongTimeout(true);
+  #onSocketOpen(ws: WebSocketLike): void {
+    if (this.#ws !== ws) return;
+    this.#handshaking = true;
+    this.#write(PING);
+    this.#armPongTimeout(true);
   }
 
-  private onOpen(ws: WebSocketLike): void {
-    if (this.ws !== ws) return;
-    this.handshaking = false;
-    this.reconnectTimer.reset();
-    this.tokens = this.pace?.burst ?? 0;
-    this.refilledAt = Date.now();
-    this.setState('open');
-    this.startKeepalive();
+  #onOpen(ws: WebSocketLike): void {
+    if (this.#ws !== ws) return;
+    this.#handshaking = false;
+    this.#reconnectTimer.reset();
+    this.#tokens = this.#pace?.burst ?? 0;
+    this.#refilledAt = Date.now();
+    this.#setState('open');
+    this.#startKeepalive();
     // Joins first, then what was queued while away (user calls, in order).
-    const q = this.queue;
-    this.queue = [];
+    const q = this.#queue;
+    this.#queue = [];
     // Always a rejoin: participants known from before (a reconnect, or close() then connect()) that
     // the server does not announce again are removed with op -1.
     for (const ch of [...this.channels.values()]) ch._join(true);
-    for (const f of q) this.enqueue(f);
+    for (const f of q) this.#enqueue(f);
   }
 
-  private onClose(code: number, reason: string): void {
-    this.handshaking = false;
-    this.stopDrain();
-    const ws = this.ws;
-    if (ws) detach(ws);
-    this.ws = null;
-    this.stopKeepalive();
-    this.rejectPending(new SignalError(CLIENT_ERROR.CLOSED, `connection closed (${code})`));
+  #onClose(code: number, reason: string): void {
+    this.#teardown(`connection closed (${code})`);
     for (const ch of this.channels.values()) ch._onDisconnect();
     if (code === CLOSE.UNAUTHORIZED) {
-      const tokenChanged = this.connectedToken !== this._token.jwt;
-      if (tokenChanged && !this._token.isExpired()) {
-        this.setState('reconnecting');
+      const tokenChanged = this.#connectedToken !== this.#token.jwt;
+      if (tokenChanged && !this.#token.isExpired()) {
+        this.#setState('reconnecting');
         this.connect();
         return;
       }
-      if (this.opts.getToken && this.reconnectAllowed()) {
-        this.setState('reconnecting');
-        this.refreshToken(true);
+      if (this.#opts.getToken && this.#reconnectAllowed()) {
+        this.#setState('reconnecting');
+        this.#refreshToken(true);
         return;
       }
-      this.fail(SignalError.fromRpc(-32001, `unauthorized: ${reason || 'token refused'}`));
+      this.#fail(SignalError.fromRpc(-32001, `unauthorized: ${reason || 'token refused'}`));
       return;
     }
-    if (!this.reconnectAllowed()) {
-      this.dropQueue(`connection closed (${code})`);
-      this.setState('closed');
+    if (!this.#reconnectAllowed()) {
+      this.#dropQueue(`connection closed (${code})`);
+      this.#setState('closed');
       return;
     }
-    this.scheduleReconnect();
+    this.#scheduleReconnect();
   }
 
-  private scheduleReconnect(): void {
-    if (!this.reconnectAllowed()) {
-      this.setState('closed');
+  #scheduleReconnect(): void {
+    if (!this.#reconnectAllowed()) {
+      this.#setState('closed');
       return;
     }
-    this.setState('reconnecting');
-    this.reconnectTimer.schedule();
+    this.#setState('reconnecting');
+    this.#reconnectTimer.schedule();
   }
 
-  private fail(err: SignalError): void {
+  #fail(err: SignalError): void {
     this.emit('error', err);
-    this.dropQueue(err.message);
-    this.setState('closed');
+    this.#dropQueue(err.message);
+    this.#setState('closed');
   }
 
-  private onFrame(data: unknown): void {
-    this.armPongTimeout(false);
-    if (this.handshaking && this.ws) this.onOpen(this.ws);
+  #onFrame(data: unknown): void {
+    this.#armPongTimeout(false);
+    if (this.#handshaking && this.#ws) this.#onOpen(this.#ws);
     if (typeof data !== 'string') return; // binary from server: not part of the protocol
     const parsed = parseServerFrame(data);
     try {
-      if (parsed.kind === 'notification') this.onNotification(parsed.note);
+      if (parsed.kind === 'notification') this.#onNotification(parsed.note);
       else if (parsed.kind === 'response') {
         const r = parsed.response;
-        const p = typeof r.id === 'number' ? this.pending.get(r.id) : undefined;
+        const p = this.#pending.get(r.id as number); // ids are numbers: a string id matches none
         if (!p) return;
-        this.pending.delete(r.id as number);
+        this.#pending.delete(r.id as number);
         clearTimeout(p.timer);
         if ('error' in r) p.reject(SignalError.fromRpc(r.error.code, r.error.message, p.about));
         else {
-          if (p.about.method === METHOD.join) this.adoptRate(r.result);
+          if (p.about.method === METHOD.join) this.#adoptRate(r.result);
           p.resolve(r.result);
         }
       }
     } catch (e) {
-      this.emit('error', new SignalError(CLIENT_ERROR.PROTOCOL, `bad frame: ${(e as Error).message}`));
+      this.#report(CLIENT_ERROR.PROTOCOL, `bad frame: ${(e as Error).message}`);
     }
   }
 
-  private onNotification(note: ServerNotification): void {
+  #onNotification(note: ServerNotification): void {
     const params = note.params as Payload & { from?: unknown; id?: unknown };
+    const chName = typeof params.id === 'string' ? params.id : undefined;
     if (note.method === METHOD.error) {
       const p = note.params;
-      const ch = typeof p.id === 'string' ? p.id : undefined;
-      const err = SignalError.fromRpc(p.code, p.message, {
-        ...(p.method === undefined ? {} : { method: p.method }),
-        ...(ch === undefined ? {} : { channel: ch }),
-      });
-      this.emit('error', err);
+      this.emit('error', SignalError.fromRpc(p.code, p.message, { method: p.method, channel: chName }));
       return;
     }
     if (typeof params.from !== 'string') return;
     const from = params.from;
-    const chName = typeof params.id === 'string' ? params.id : undefined;
     if (chName === undefined) {
       if (note.method === METHOD.send) this.emit('message', params as SignalMessage<M>);
       return;
@@ -448,177 +428,193 @@ export class Signal<M extends object = Payload> extends Emitter<SignalEvents<M>>
     }
   }
 
-  private request(method: string, params: Payload): Promise<unknown> {
+  #request(method: string, params: Payload): Promise<unknown> {
     return new Promise((resolve, reject) => {
-      if (this._state !== 'open') {
+      if (this.#state !== 'open') {
         reject(new SignalError(CLIENT_ERROR.CLOSED, 'not connected', { method }));
         return;
       }
-      const id = ++this.seq;
+      const id = ++this.#seq;
       const timer = setTimeout(() => {
-        this.pending.delete(id);
+        this.#pending.delete(id);
         reject(new SignalError(CLIENT_ERROR.TIMEOUT, `${method} timed out`, { method }));
-      }, this.opts.requestTimeout);
-      const about = typeof params.id === 'string' ? { method, channel: params.id } : { method };
-      this.pending.set(id, { resolve, reject, timer, about });
-      this.enqueue({ text: encodeCall(method, params, id) });
+      }, this.#opts.requestTimeout);
+      this.#pending.set(id, { resolve, reject, timer, about: { method, channel: typeof params.id === 'string' ? params.id : undefined } });
+      this.#enqueue({ text: encodeCall(method, params, id) });
     });
   }
 
-  private sendNow(method: string, params: Payload): void {
-    if (this._state !== 'open') return;
+  #sendNow(method: string, params: Payload): void {
+    if (this.#state !== 'open') return;
     const text = encodeCall(method, params);
-    if (!this.tooLarge(method, params, text)) this.enqueue({ text });
+    if (!this.#tooLarge(method, params, text)) this.#enqueue({ text });
   }
 
   /** Refuse (and report) a frame the server would close the connection for. */
-  private tooLarge(method: string, params: Payload, text: string): boolean {
-    const max = this.opts.maxFrameBytes;
+  #tooLarge(method: string, params: Payload, text: string): boolean {
+    const max = this.#opts.maxFrameBytes;
     if (text.length <= max / 3) return false; // even all 3-byte characters fit
     if (new TextEncoder().encode(text).length <= max) return false;
-    this.emit('error', new SignalError(ERROR_CODE[ERROR.TOO_LARGE], `${method} not sent: frame larger than ${max} bytes`, { method, payload: params }));
+    this.#refuse(ERROR_CODE[ERROR.TOO_LARGE], method, params, `frame larger than ${max} bytes`);
     return true;
   }
 
-  private sendCall(method: string, params: Payload): void {
+  /** Report a call that was not sent, carrying its payload. */
+  #refuse(code: SignalErrorCode, method: string, params: Payload, why: string): void {
+    this.#report(code, `${method} not sent: ${why}`, { method, payload: params });
+  }
+
+  #report(code: SignalErrorCode, message: string, extra?: SignalErrorDetails): void {
+    this.emit('error', new SignalError(code, message, extra));
+  }
+
+  #sendCall(method: string, params: Payload): void {
     const text = encodeCall(method, params);
-    if (this.tooLarge(method, params, text)) return;
-    if (this._state === 'closed' && !this.ws && !this.reconnectTimer.pending && !this.fetchingToken) {
-      this.emit('error', new SignalError(CLIENT_ERROR.CLOSED, `${method} not sent: the connection is closed`, { method, payload: params }));
+    if (this.#tooLarge(method, params, text)) return;
+    if (this.#state === 'closed' && !this.#ws && !this.#reconnectTimer.pending && !this.#fetchingToken) {
+      this.#refuse(CLIENT_ERROR.CLOSED, method, params, 'the connection is closed');
       return;
     }
-    if (this.queue.length >= this.opts.maxQueue) {
-      this.emit('error', new SignalError(CLIENT_ERROR.QUEUE_FULL, `${method} not sent: ${this.opts.maxQueue} frames already queued`, { method, payload: params }));
+    const max = this.#opts.maxQueue;
+    if (this.#queue.length >= max) {
+      this.#refuse(CLIENT_ERROR.QUEUE_FULL, method, params, `${max} frames already queued`);
       return;
     }
-    this.enqueue({ text, payload: params });
+    this.#enqueue({ text, payload: params });
   }
 
   /** Write now when open, paced and nothing waits; else queue (drained by a timer once open). */
-  private enqueue(item: { text: string; payload?: Payload }): void {
-    if (this._state === 'open' && this.queue.length === 0 && this.takeToken()) {
-      this.write(item.text);
+  #enqueue(item: { text: string; payload?: Payload }): void {
+    if (this.#state === 'open' && this.#queue.length === 0 && this.#takeToken()) {
+      this.#write(item.text);
       return;
     }
-    this.queue.push(item);
-    this.armDrain();
+    this.#queue.push(item);
+    this.#armDrain();
   }
 
   /** Pace under the rate the server told (extension of the join reply), unless the user chose a pace. */
-  private adoptRate(result: unknown): void {
-    if (this.opts.rateLimit !== undefined) return;
+  #adoptRate(result: unknown): void {
+    if (this.#opts.rateLimit !== undefined) return;
     const rate = (result as { rate?: { framesPerSecond?: unknown; burst?: unknown } } | null)?.rate;
     if (typeof rate !== 'object' || rate === null) return;
     const { framesPerSecond: fps, burst } = rate;
     if (fps === null) {
       // An unlimited server (Infinity serializes as null).
-      this.pace = null;
-      this.armDrain();
+      this.#pace = null;
+      this.#armDrain();
       return;
     }
     if (typeof fps !== 'number' || typeof burst !== 'number' || !(fps > 0) || !(burst >= 1)) return;
     const next = fps > 1e6 ? null : { framesPerSecond: fps * 0.9, burst: Math.max(1, Math.floor(burst * 0.9)) };
-    if (next && this.pace && next.framesPerSecond === this.pace.framesPerSecond && next.burst === this.pace.burst) return;
-    this.pace = next;
-    if (next) this.tokens = Math.min(this.tokens, next.burst);
-    if (this.drainTimer !== undefined) {
-      clearTimeout(this.drainTimer);
-      this.drainTimer = undefined;
+    if (next && this.#pace && next.framesPerSecond === this.#pace.framesPerSecond && next.burst === this.#pace.burst) return;
+    this.#pace = next;
+    if (next) this.#tokens = Math.min(this.#tokens, next.burst);
+    if (this.#drainTimer !== undefined) {
+      clearTimeout(this.#drainTimer);
+      this.#drainTimer = undefined;
     }
-    this.armDrain();
+    this.#armDrain();
   }
 
-  private takeToken(cost = 1, force = false): boolean {
-    const pace = this.pace;
+  #takeToken(cost = 1, force = false): boolean {
+    const pace = this.#pace;
     if (!pace) return true;
     const now = Date.now();
-    this.tokens = Math.min(pace.burst, this.tokens + ((now - this.refilledAt) * pace.framesPerSecond) / 1000);
-    this.refilledAt = now;
-    if (this.tokens < cost && !force) return false;
-    this.tokens -= cost;
+    this.#tokens = Math.min(pace.burst, this.#tokens + ((now - this.#refilledAt) * pace.framesPerSecond) / 1000);
+    this.#refilledAt = now;
+    if (this.#tokens < cost && !force) return false;
+    this.#tokens -= cost;
     return true;
   }
 
-  private armDrain(): void {
-    if (this.drainTimer !== undefined || this._state !== 'open' || this.queue.length === 0) return;
-    const wait = this.pace ? Math.ceil(((1 - this.tokens) * 1000) / this.pace.framesPerSecond) : 0;
-    this.drainTimer = setTimeout(() => {
-      this.drainTimer = undefined;
-      while (this._state === 'open' && this.queue.length > 0 && this.takeToken()) this.write(this.queue.shift()!.text);
-      this.armDrain();
+  #armDrain(): void {
+    if (this.#drainTimer !== undefined || this.#state !== 'open' || this.#queue.length === 0) return;
+    const wait = this.#pace ? Math.ceil(((1 - this.#tokens) * 1000) / this.#pace.framesPerSecond) : 0;
+    this.#drainTimer = setTimeout(() => {
+      this.#drainTimer = undefined;
+      while (this.#state === 'open' && this.#queue.length > 0 && this.#takeToken()) this.#write(this.#queue.shift()!.text);
+      this.#armDrain();
     }, Math.max(1, wait));
   }
 
   /** Stop draining; control frames are dropped (re-issued after a reconnect), user calls stay queued. */
-  private stopDrain(): void {
-    if (this.drainTimer !== undefined) clearTimeout(this.drainTimer);
-    this.drainTimer = undefined;
-    if (this.queue.some((f) => f.payload === undefined)) this.queue = this.queue.filter((f) => f.payload !== undefined);
+  #stopDrain(): void {
+    if (this.#drainTimer !== undefined) clearTimeout(this.#drainTimer);
+    this.#drainTimer = undefined;
+    if (this.#queue.some((f) => f.payload === undefined)) this.#queue = this.#queue.filter((f) => f.payload !== undefined);
   }
 
-  private write(text: string): void {
+  #write(text: string): void {
     try {
-      this.ws?.send(text);
+      this.#ws?.send(text);
     } catch (e) {
-      this.emit('error', new SignalError(CLIENT_ERROR.CONNECTION, `send failed: ${(e as Error).message}`));
+      this.#report(CLIENT_ERROR.CONNECTION, `send failed: ${(e as Error).message}`);
     }
   }
 
-  private dropQueue(why: string): void {
-    const q = this.queue;
+  #dropQueue(why: string): void {
+    const q = this.#queue;
     if (q.length === 0) return;
-    this.queue = [];
-    this.emit('error', new SignalError(CLIENT_ERROR.CLOSED, `${q.length} queued frame(s) dropped: ${why}`, { payload: q.map((f) => f.payload) }));
+    this.#queue = [];
+    this.#report(CLIENT_ERROR.CLOSED, `${q.length} queued frame(s) dropped: ${why}`, { payload: q.map((f) => f.payload) });
   }
 
-  private rejectPending(err: SignalError): void {
-    for (const [id, p] of this.pending) {
+  /** Forget the socket (closed, or about to be) and what hangs on it: timers, control frames, pending requests. */
+  #teardown(why: string): WebSocketLike | null {
+    const ws = this.#ws;
+    this.#ws = null;
+    if (ws) detach(ws);
+    this.#handshaking = false;
+    this.#stopDrain();
+    this.#stopKeepalive();
+    this.#rejectPending(new SignalError(CLIENT_ERROR.CLOSED, why));
+    return ws;
+  }
+
+  #rejectPending(err: SignalError): void {
+    for (const [id, p] of this.#pending) {
       clearTimeout(p.timer);
-      this.pending.delete(id);
+      this.#pending.delete(id);
       p.reject(err);
     }
   }
 
-  private startKeepalive(): void {
-    this.stopKeepalive();
-    this.pingTimer = setInterval(() => {
-      this.takeToken(1, true); // pings jump the queue but count, as on the server
-      this.write(PING);
-      this.armPongTimeout(true);
-    }, this.opts.pingInterval);
+  #startKeepalive(): void {
+    this.#stopKeepalive();
+    this.#pingTimer = setInterval(() => {
+      this.#takeToken(1, true); // pings jump the queue but count, as on the server
+      this.#write(PING);
+      this.#armPongTimeout(true);
+    }, this.#opts.pingInterval);
   }
 
   /** `arm`: start waiting for a sign of life (kept if already waiting: a later ping must not push the deadline); else stop. */
-  private armPongTimeout(arm: boolean): void {
-    if (arm && this.pongTimer !== undefined) return;
-    if (this.pongTimer !== undefined) clearTimeout(this.pongTimer);
-    this.pongTimer = undefined;
+  #armPongTimeout(arm: boolean): void {
+    if (arm && this.#pongTimer !== undefined) return;
+    if (this.#pongTimer !== undefined) clearTimeout(this.#pongTimer);
+    this.#pongTimer = undefined;
     if (!arm) return;
-    this.pongTimer = setTimeout(() => {
-      this.pongTimer = undefined;
+    this.#pongTimer = setTimeout(() => {
+      this.#pongTimer = undefined;
       // Nothing came back: the link is dead (sleeping laptop, cut cable). Drop it and reconnect.
-      const ws = this.ws;
+      const ws = this.#ws;
       if (!ws) return;
-      detach(ws);
-      try {
-        ws.close(4000, 'keepalive timeout');
-      } catch {
-        // ignore
-      }
-      this.onClose(1006, 'keepalive timeout');
-    }, this.opts.pongTimeout);
+      closeQuietly(ws, 4000, 'keepalive timeout');
+      this.#onClose(1006, 'keepalive timeout');
+    }, this.#opts.pongTimeout);
   }
 
-  private stopKeepalive(): void {
-    if (this.pingTimer !== undefined) clearInterval(this.pingTimer);
-    this.pingTimer = undefined;
-    this.armPongTimeout(false);
+  #stopKeepalive(): void {
+    if (this.#pingTimer !== undefined) clearInterval(this.#pingTimer);
+    this.#pingTimer = undefined;
+    this.#armPongTimeout(false);
   }
 
-  private setState(s: ConnectionState): void {
-    const prev = this._state;
+  #setState(s: ConnectionState): void {
+    const prev = this.#state;
     if (prev === s) return;
-    this._state = s;
+    this.#state = s;
     this.emit('state', s, prev);
   }
 }
@@ -629,4 +625,14 @@ function detach(ws: WebSocketLike): void {
   ws.onclose = null;
   // Keep a no-op: Node's `ws` emits 'error' when closed while still connecting, and throws if nobody listens.
   ws.onerror = () => {};
+}
+
+/** Detach, then close; a socket that throws on close is closed already. */
+function closeQuietly(ws: WebSocketLike, code: number, reason: string): void {
+  detach(ws);
+  try {
+    ws.close(code, reason);
+  } catch {
+    // already closed
+  }
 }

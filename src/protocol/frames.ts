@@ -199,11 +199,9 @@ export function parseServerFrame(text: string): ParsedServerFrame {
 export function encodeNotification(method: string, params: object): string {
   return JSON.stringify({ jsonrpc: '2.0', method, params });
 }
-/** Encode a client call; a request when `id` is given. */
+/** Encode a client call; a request when `id` is given (JSON.stringify leaves out an undefined `id`). */
 export function encodeCall(method: string, params: object, id?: RpcId): string {
-  return id === undefined
-    ? JSON.stringify({ jsonrpc: '2.0', method, params })
-    : JSON.stringify({ jsonrpc: '2.0', method, params, id });
+  return JSON.stringify({ jsonrpc: '2.0', method, params, id });
 }
 /** Encode a successful response. */
 export function encodeResult(id: RpcId, result: unknown): string {

@@ -1,5 +1,6 @@
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { Channel } from '../client/channel.js';
+import { reportListenerError } from '../client/emitter.js';
 import { SignalError } from '../client/errors.js';
 import type { Participant } from '../client/participant.js';
 import type { Signal } from '../client/signal.js';
@@ -60,24 +61,29 @@ type Listener = (msg: SignalMessage<Payload>, p: Participant<unknown, Payload> |
 export class ChannelEntry {
   /** The channel's zustand vanilla store. */
   readonly store: StoreApi<ChannelSnapshot<Payload, unknown>>;
-  private refs = 0;
-  private presenceRefs = 0;
-  private client: Signal<Payload> | null = null;
-  private channel: AnyChannel | null = null;
-  private ownsChannel = false;
-  private unbind: (() => void) | null = null;
-  private releaseTimer: ReturnType<typeof setTimeout> | undefined;
-  private readonly typingTimers = new Map<string, ReturnType<typeof setTimeout>>();
-  private typingSentAt = 0;
-  private typingTtl = 0;
-  private pendingState: { value: unknown } | null = null;
-  private readonly listeners = new Set<Listener>();
+  #refs = 0;
+  #presenceRefs = 0;
+  #client: Signal<Payload> | null = null;
+  #channel: AnyChannel | null = null;
+  #ownsChannel = false;
+  #unbind: (() => void) | null = null;
+  #releaseTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly #typingTimers = new Map<string, ReturnType<typeof setTimeout>>();
+  #typingSentAt = 0;
+  #typingTtl = 0;
+  #pendingState: { value: unknown } | null = null;
+  readonly #listeners = new Set<Listener>();
+
+  readonly #messageLimit: number;
+  readonly #onEmpty: (entry: ChannelEntry) => void;
 
   constructor(
     readonly name: string,
-    private readonly messageLimit: number,
-    private readonly onEmpty: (entry: ChannelEntry) => void,
+    messageLimit: number,
+    onEmpty: (entry: ChannelEntry) => void,
   ) {
+    this.#messageLimit = messageLimit;
+    this.#onEmpty = onEmpty;
     this.store = createStore<ChannelSnapshot<Payload, unknown>>(() => ({
       name,
       status: 'joining',
@@ -91,75 +97,67 @@ export class ChannelEntry {
     }));
   }
 
-  /** Components holding this channel. */
-  get holders(): number {
-    return this.refs;
-  }
-
   /** Hold the channel (joins when the first holder comes and a client is attached). Returns the release. */
   acquire(presence: boolean): () => void {
-    if (this.releaseTimer !== undefined) {
-      clearTimeout(this.releaseTimer);
-      this.releaseTimer = undefined;
+    if (this.#releaseTimer !== undefined) {
+      clearTimeout(this.#releaseTimer);
+      this.#releaseTimer = undefined;
     }
-    this.refs++;
-    if (presence) this.presenceRefs++;
-    if (this.client) {
-      if (!this.channel) this.join();
-      else if (presence && !this.channel.presence && this.ownsChannel && this.channel.status !== 'failed') {
+    this.#refs++;
+    if (presence) this.#presenceRefs++;
+    if (this.#client) {
+      if (!this.#channel) this.#join();
+      else if (presence && !this.#channel.presence && this.#ownsChannel && this.#channel.status !== 'failed') {
         // A presence hook arrived on a channel joined without presence: rejoin with it.
-        this.leaveChannel();
-        this.join();
+        this.#leaveChannel();
+        this.#join();
       }
     }
     let released = false;
     return () => {
       if (released) return;
       released = true;
-      this.refs--;
-      if (presence) this.presenceRefs--;
-      if (this.refs > 0) return;
+      this.#refs--;
+      if (presence) this.#presenceRefs--;
+      if (this.#refs > 0) return;
       // Deferred so that StrictMode's unmount + remount (or a component moving) does not leave and rejoin.
-      this.releaseTimer = setTimeout(() => {
-        this.releaseTimer = undefined;
-        if (this.refs > 0) return;
-        this.leaveChannel();
-        this.onEmpty(this);
+      this.#releaseTimer = setTimeout(() => {
+        this.#releaseTimer = undefined;
+        if (this.#refs > 0) return;
+        this.#leaveChannel();
+        this.#onEmpty(this);
       }, 0);
     };
   }
 
   /** Bind to a client (joins at once when held). */
   attach(client: Signal<Payload>): void {
-    if (this.client === client) return;
-    if (this.client) this.detach();
-    this.client = client;
-    if (this.refs > 0) this.join();
+    if (this.#client === client) return;
+    if (this.#client) this.detach();
+    this.#client = client;
+    if (this.#refs > 0) this.#join();
   }
 
   /** Unbind from the client without leaving (the client is going away). My state is kept and re-applied. */
   detach(): void {
-    if (this.channel?.me.state !== undefined) this.pendingState = { value: this.channel.me.state };
-    this.unbind?.();
-    this.unbind = null;
-    this.channel = null;
-    this.client = null;
-    this.clearTyping();
-    this.store.setState({ status: 'joining', participants: [], byId: new Map(), typing: [], channel: null });
+    const ch = this.#unbindChannel();
+    if (ch?.me.state !== undefined) this.#pendingState = { value: ch.me.state };
+    this.#client = null;
+    this.#showEmpty('joining');
   }
 
   /** Leave now and forget everything (provider unmount). */
   dispose(): void {
-    if (this.releaseTimer !== undefined) clearTimeout(this.releaseTimer);
-    this.releaseTimer = undefined;
-    this.leaveChannel();
-    this.client = null;
+    if (this.#releaseTimer !== undefined) clearTimeout(this.#releaseTimer);
+    this.#releaseTimer = undefined;
+    this.#leaveChannel();
+    this.#client = null;
   }
 
   /** Listen to channel messages (typing frames excluded). */
   onMessage(fn: Listener): () => void {
-    this.listeners.add(fn);
-    return () => this.listeners.delete(fn);
+    this.#listeners.add(fn);
+    return () => this.#listeners.delete(fn);
   }
 
   /**
@@ -167,10 +165,10 @@ export class ChannelEntry {
    * error, such as the join's refusal, is already shown).
    */
   publish(payload: Payload): boolean {
-    const ch = this.channel;
+    const ch = this.#channel;
     if (!ch || ch.status === 'left' || ch.status === 'failed') {
       if (this.store.getState().error) return false;
-      const why = ch ? `channel ${this.name} is ${ch.status}` : `channel ${this.name} is not joined yet`;
+      const why = `channel ${this.name} is ${ch ? ch.status : 'not joined yet'}`;
       this.store.setState({ error: new SignalError('SIGNAL_ERR_CLOSED', `publish not sent: ${why}`, { channel: this.name, payload }) });
       return false;
     }
@@ -180,29 +178,29 @@ export class ChannelEntry {
 
   /** Replace my state: applied now when joined, or as soon as the channel is joined. */
   setMyState(state: unknown): void {
-    const ch = this.channel;
+    const ch = this.#channel;
     if (ch && ch.status !== 'left' && ch.status !== 'failed') ch.me.updateState(state);
     else {
-      this.pendingState = { value: state };
+      this.#pendingState = { value: state };
       this.store.setState({ myState: state });
     }
   }
 
   /** Send a typing frame unless one went out less than `interval` ms ago. */
   notifyTyping(ttl: number, interval: number, now = Date.now()): void {
-    const ch = this.channel;
+    const ch = this.#channel;
     if (!ch || ch.status !== 'joined') return;
-    if (this.typingSentAt !== 0 && now - this.typingSentAt < interval) return;
-    this.typingSentAt = now;
-    this.typingTtl = ttl;
+    if (this.#typingSentAt !== 0 && now - this.#typingSentAt < interval) return;
+    this.#typingSentAt = now;
+    this.#typingTtl = ttl;
     ch.publish({ [TYPING_KEY]: ttl });
   }
 
   /** Tell the others I stopped typing (only when a typing frame is still in force). */
   stopTyping(now = Date.now()): void {
-    const active = this.typingSentAt !== 0 && now - this.typingSentAt < this.typingTtl;
-    this.typingSentAt = 0;
-    const ch = this.channel;
+    const active = this.#typingSentAt !== 0 && now - this.#typingSentAt < this.#typingTtl;
+    this.#typingSentAt = 0;
+    const ch = this.#channel;
     if (active && ch && ch.status === 'joined') ch.publish({ [TYPING_KEY]: 0 });
   }
 
@@ -213,37 +211,49 @@ export class ChannelEntry {
 
   // ---- internals ----
 
-  private join(): void {
-    const client = this.client!;
+  #join(): void {
+    const client = this.#client!;
     const existed = client.channels.get(this.name);
     let ch: AnyChannel;
     try {
-      ch = client.join(this.name, { presence: this.presenceRefs > 0 });
+      ch = client.join(this.name, { presence: this.#presenceRefs > 0 });
     } catch (e) {
       const err = new SignalError('SIGNAL_ERR_PROTOCOL', (e as Error).message, { channel: this.name });
       this.store.setState({ status: 'failed', error: err });
       return;
     }
-    this.channel = ch;
-    this.ownsChannel = !existed;
-    this.bind(ch);
-    const pending = this.pendingState;
-    this.pendingState = null;
+    this.#channel = ch;
+    this.#ownsChannel = !existed;
+    this.#bind(ch);
+    const pending = this.#pendingState;
+    this.#pendingState = null;
     if (pending && ch.status !== 'failed') ch.me.updateState(pending.value);
   }
 
-  private leaveChannel(): void {
-    const ch = this.channel;
-    this.unbind?.();
-    this.unbind = null;
-    this.channel = null;
-    this.clearTyping();
-    this.typingSentAt = 0;
-    if (ch && this.ownsChannel) ch.leave();
-    this.store.setState({ status: 'left', participants: [], byId: new Map(), typing: [], channel: null });
+  #leaveChannel(): void {
+    const ch = this.#unbindChannel();
+    this.#typingSentAt = 0;
+    if (ch && this.#ownsChannel) ch.leave();
+    this.#showEmpty('left');
   }
 
-  private bind(ch: AnyChannel): void {
+  /** Stop listening to the bound channel and forget it, and who was typing there. Returns it. */
+  #unbindChannel(): AnyChannel | null {
+    const ch = this.#channel;
+    this.#unbind?.();
+    this.#unbind = null;
+    this.#channel = null;
+    for (const t of this.#typingTimers.values()) clearTimeout(t);
+    this.#typingTimers.clear();
+    return ch;
+  }
+
+  /** Show no channel and nobody in it: `joining` (until a client is attached again) or `left`. */
+  #showEmpty(status: 'joining' | 'left'): void {
+    this.store.setState({ status, participants: [], byId: new Map(), typing: [], channel: null });
+  }
+
+  #bind(ch: AnyChannel): void {
     const views = new Map<string, ParticipantView>();
     for (const p of ch.participants.values()) views.set(p.id, viewOf(p));
     const publishViews = (): void => {
@@ -257,14 +267,14 @@ export class ChannelEntry {
       ch.on('participant', (p, op) => {
         if (op === -1) {
           views.delete(p.id);
-          this.removeTypist(p.id);
+          this.#removeTypist(p.id);
         } else views.set(p.id, viewOf(p));
         publishViews();
       }),
-      ch.on('message', (msg, p) => this.onChannelMessage(msg, p)),
+      ch.on('message', (msg, p) => this.#onChannelMessage(msg, p)),
       ch.me.on('state', (state) => this.store.setState({ myState: state })),
     ];
-    this.unbind = () => {
+    this.#unbind = () => {
       for (const off of offs) off();
     };
     this.store.setState({
@@ -277,50 +287,42 @@ export class ChannelEntry {
     });
   }
 
-  private onChannelMessage(msg: SignalMessage<Payload>, p: Participant<unknown, Payload> | undefined): void {
+  #onChannelMessage(msg: SignalMessage<Payload>, p: Participant<unknown, Payload> | undefined): void {
     const ttl = (msg as Record<string, unknown>)[TYPING_KEY];
     if (typeof ttl === 'number' && msg.to === undefined) {
-      this.onTyping(msg.from, ttl);
+      this.#onTyping(msg.from, ttl);
       return;
     }
-    this.removeTypist(msg.from); // a message ends "typing"
-    const prev = this.store.getState().messages;
-    const next = prev.length >= this.messageLimit ? prev.slice(prev.length - this.messageLimit + 1) : prev.slice();
-    next.push(msg);
-    this.store.setState({ messages: next });
-    for (const fn of [...this.listeners]) {
+    this.#removeTypist(msg.from); // a message ends "typing"
+    this.store.setState({ messages: appendBounded(this.store.getState().messages, msg, this.#messageLimit) });
+    for (const fn of [...this.#listeners]) {
       try {
         fn(msg, p);
       } catch (e) {
-        report(e);
+        reportListenerError(e, 'an onMessage listener');
       }
     }
   }
 
-  private onTyping(from: string, ttl: number): void {
-    const old = this.typingTimers.get(from);
+  #onTyping(from: string, ttl: number): void {
+    const old = this.#typingTimers.get(from);
     if (old !== undefined) clearTimeout(old);
-    this.typingTimers.delete(from);
-    if (!(ttl > 0) || !this.channel?.participants.has(from)) {
-      this.removeTypist(from);
+    this.#typingTimers.delete(from);
+    if (!(ttl > 0) || !this.#channel?.participants.has(from)) {
+      this.#removeTypist(from);
       return;
     }
-    this.typingTimers.set(from, setTimeout(() => this.removeTypist(from), Math.min(ttl, MAX_TYPING_TTL)));
+    this.#typingTimers.set(from, setTimeout(() => this.#removeTypist(from), Math.min(ttl, MAX_TYPING_TTL)));
     const typing = this.store.getState().typing;
     if (!typing.includes(from)) this.store.setState({ typing: [...typing, from] });
   }
 
-  private removeTypist(from: string): void {
-    const t = this.typingTimers.get(from);
+  #removeTypist(from: string): void {
+    const t = this.#typingTimers.get(from);
     if (t !== undefined) clearTimeout(t);
-    this.typingTimers.delete(from);
+    this.#typingTimers.delete(from);
     const typing = this.store.getState().typing;
     if (typing.includes(from)) this.store.setState({ typing: typing.filter((id) => id !== from) });
-  }
-
-  private clearTyping(): void {
-    for (const t of this.typingTimers.values()) clearTimeout(t);
-    this.typingTimers.clear();
   }
 }
 
@@ -328,8 +330,9 @@ function viewOf(p: Participant<unknown, Payload>): ParticipantView {
   return { id: p.id, identity: p.identity, device: p.device, state: p.state, participant: p };
 }
 
-function report(e: unknown): void {
-  const g = globalThis as { reportError?: (e: unknown) => void };
-  if (typeof g.reportError === 'function') g.reportError(e);
-  else console.error('react-signal-service: an onMessage listener threw', e);
+/** @internal `list` plus `item` at the end, keeping the last `max` (a new array). */
+export function appendBounded<T>(list: readonly T[], item: T, max: number): T[] {
+  const next = list.slice(Math.max(0, list.length - max + 1));
+  next.push(item);
+  return next;
 }

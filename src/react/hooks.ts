@@ -56,9 +56,8 @@ export function useDirectMessages<M extends object = Payload>(options: DirectMes
   const { limit, filter } = options;
   const select = useCallback(
     (s: { readonly messages: readonly SignalMessage<Payload>[] }) => {
-      let list = s.messages as readonly SignalMessage<M>[];
-      if (filter) list = list.filter(filter);
-      return limit !== undefined && list.length > limit ? list.slice(list.length - Math.max(0, limit)) : list;
+      const list = s.messages as readonly SignalMessage<M>[];
+      return lastOf(filter ? list.filter(filter) : list, limit);
     },
     [filter, limit],
   );
@@ -72,6 +71,11 @@ export function useDirectMessages<M extends object = Payload>(options: DirectMes
     [hub],
   );
   return { messages, send };
+}
+
+/** The last `limit` items of `list` (`list` itself when it has no more). */
+function lastOf<T>(list: readonly T[], limit: number | undefined): readonly T[] {
+  return limit !== undefined && list.length > limit ? list.slice(list.length - Math.max(0, limit)) : list;
 }
 
 /** Hold channel `name` while the component is mounted (reference counted). */
@@ -138,7 +142,7 @@ export function useChannel<M extends object = Payload, S = unknown>(
       status: s.status,
       error: s.error,
       channel: s.channel,
-      messages: limit !== undefined && s.messages.length > limit ? s.messages.slice(s.messages.length - Math.max(0, limit)) : s.messages,
+      messages: lastOf(s.messages, limit),
     }),
     [limit],
   );

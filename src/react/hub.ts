@@ -2,7 +2,7 @@ import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { SignalError } from '../client/errors.js';
 import type { Signal } from '../client/signal.js';
 import type { ConnectionState, Payload, SignalMessage } from '../client/types.js';
-import { ChannelEntry } from './channel-entry.js';
+import { appendBounded, ChannelEntry } from './channel-entry.js';
 
 /** Buffer sizes of the React layer (how many messages the stores keep). */
 export interface SignalLimits {
@@ -41,14 +41,14 @@ export class SignalHub {
   /** The last direct messages (bounded by `limits.directMessages`). */
   readonly direct: StoreApi<{ readonly messages: readonly SignalMessage<Payload>[] }>;
   /** Buffer sizes in force. */
-  readonly limits: Required<SignalLimits>;
-  private readonly entries = new Map<string, ChannelEntry>();
-  private client: Signal<Payload> | null = null;
-  private unbind: (() => void) | null = null;
+  readonly #limits: Required<SignalLimits>;
+  readonly #entries = new Map<string, ChannelEntry>();
+  #client: Signal<Payload> | null = null;
+  #unbind: (() => void) | null = null;
 
   constructor(limits: SignalLimits = {}, initialClient: Signal<Payload> | null = null, identity?: string) {
-    this.limits = { ...DEFAULT_SIGNAL_LIMITS, ...limits };
-    for (const [k, v] of Object.entries(this.limits)) {
+    this.#limits = { ...DEFAULT_SIGNAL_LIMITS, ...limits };
+    for (const [k, v] of Object.entries(this.#limits)) {
       if (!Number.isInteger(v) || v < 1) throw new RangeError(`limits.${k} must be a positive integer`);
     }
     this.connection = createStore<ConnectionSnapshot>(() => ({
@@ -62,13 +62,13 @@ export class SignalHub {
 
   /** The channel entry for `name`, created on first use (creating one has no side effect). */
   entry(name: string): ChannelEntry {
-    let e = this.entries.get(name);
+    let e = this.#entries.get(name);
     if (!e) {
-      e = new ChannelEntry(name, this.limits.channelMessages, (gone) => {
-        if (this.entries.get(name) === gone) this.entries.delete(name);
+      e = new ChannelEntry(name, this.#limits.channelMessages, (gone) => {
+        if (this.#entries.get(name) === gone) this.#entries.delete(name);
       });
-      if (this.client) e.attach(this.client);
-      this.entries.set(name, e);
+      if (this.#client) e.attach(this.#client);
+      this.#entries.set(name, e);
     }
     return e;
   }
@@ -78,53 +78,49 @@ export class SignalHub {
    * hidden for longer than a tick, e.g. by `<Activity>`, or the provider remounted its client) is registered again.
    */
   hold(entry: ChannelEntry, presence: boolean): () => void {
-    if (!this.entries.has(entry.name)) {
-      this.entries.set(entry.name, entry);
-      if (this.client) entry.attach(this.client);
+    if (!this.#entries.has(entry.name)) {
+      this.#entries.set(entry.name, entry);
+      if (this.#client) entry.attach(this.#client);
     }
     return entry.acquire(presence);
   }
 
   /** Bind to a client: mirror its state, buffer its direct messages, join every held channel. */
   attach(client: Signal<Payload>): void {
-    if (this.client === client) return;
-    if (this.client) this.detach();
-    this.client = client;
+    if (this.#client === client) return;
+    if (this.#client) this.detach();
+    this.#client = client;
     const offs = [
       client.on('state', (state) => this.connection.setState({ state })),
       client.on('error', (error) => {
         this.connection.setState({ error });
         const ch = error.channel;
-        if (ch !== undefined) this.entries.get(ch)?.setError(error);
+        if (ch !== undefined) this.#entries.get(ch)?.setError(error);
       }),
       client.on('message', (msg) => {
-        const prev = this.direct.getState().messages;
-        const max = this.limits.directMessages;
-        const next = prev.length >= max ? prev.slice(prev.length - max + 1) : prev.slice();
-        next.push(msg);
-        this.direct.setState({ messages: next });
+        this.direct.setState({ messages: appendBounded(this.direct.getState().messages, msg, this.#limits.directMessages) });
       }),
     ];
-    this.unbind = () => {
+    this.#unbind = () => {
       for (const off of offs) off();
     };
     this.connection.setState({ client, state: client.state, identity: client.token.identity });
-    for (const e of this.entries.values()) e.attach(client);
+    for (const e of this.#entries.values()) e.attach(client);
   }
 
   /** Unbind from the current client (channels are not left: the client is closing or owned by the app). */
   detach(): void {
-    this.unbind?.();
-    this.unbind = null;
-    this.client = null;
-    for (const e of this.entries.values()) e.detach();
+    this.#unbind?.();
+    this.#unbind = null;
+    this.#client = null;
+    for (const e of this.#entries.values()) e.detach();
     this.connection.setState({ client: null, state: 'closed' });
   }
 
   /** Leave every channel this hub joined, then unbind. */
   dispose(): void {
-    for (const e of this.entries.values()) e.dispose();
-    this.entries.clear();
+    for (const e of this.#entries.values()) e.dispose();
+    this.#entries.clear();
     this.detach();
   }
 

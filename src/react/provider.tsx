@@ -115,34 +115,30 @@ function create(
   token: string | AccessToken,
   options: SignalOptions | undefined,
 ): Holder {
+  const h: Holder = { key, client, signal: client ?? null, ownToken: false, timer: undefined, destroy: (final) => (final ? hub.dispose() : hub.detach()) };
   if (client) {
     hub.attach(client);
-    return { key, client, signal: client, ownToken: false, timer: undefined, destroy: (final) => (final ? hub.dispose() : hub.detach()) };
+    return h;
   }
   let at: AccessToken;
   try {
     at = typeof token === 'string' ? new AccessToken(token) : token;
   } catch (e) {
     hub.fail(new SignalError('SIGNAL_ERR_TOKEN', (e as Error).message));
-    return { key, client, signal: null, ownToken: false, timer: undefined, destroy: () => {} };
+    h.destroy = () => {};
+    return h;
   }
-  const ownToken = typeof token === 'string';
+  h.ownToken = typeof token === 'string';
   const sig = new Signal<Payload>(at, { ...options, autoConnect: false });
+  h.signal = sig;
+  h.destroy = (final) => {
+    if (final) hub.dispose();
+    else hub.detach();
+    const t = sig.token;
+    sig.dispose();
+    if (h.ownToken) t.dispose();
+  };
   hub.attach(sig);
   sig.connect();
-  const h: Holder = {
-    key,
-    client,
-    signal: sig,
-    ownToken,
-    timer: undefined,
-    destroy: (final) => {
-      if (final) hub.dispose();
-      else hub.detach();
-      const t = sig.token;
-      sig.dispose();
-      if (h.ownToken) t.dispose();
-    },
-  };
   return h;
 }
