@@ -5,6 +5,7 @@ import { AccessToken } from './access-token.js';
 import { exponentialBackoff, Timer, type BackoffOptions, type DelayFor } from './backoff.js';
 import { Channel, type ChannelHost, type JoinOptions } from './channel.js';
 import { Emitter } from './emitter.js';
+import { watchWake } from './wake.js';
 import { SignalError, type SignalErrorDetails } from './errors.js';
 import type { ConnectionState, Payload, SignalMessage } from './types.js';
 
@@ -57,6 +58,13 @@ export interface SignalOptions {
   rateLimit?: false | { framesPerSecond?: number; burst?: number };
   /** Connect from the constructor. @default true */
   autoConnect?: boolean;
+  /**
+   * React to the browser's hints that the link changed: on `online`, or when the page becomes visible again (a
+   * laptop waking, a tab brought back), a reconnect waiting out its backoff runs at once, and an open connection
+   * is checked with a `_ping` (a link that died while asleep is noticed within `pongTimeout`, not after the next
+   * keepalive). No effect outside a browser. @default true
+   */
+  wakeEvents?: boolean;
 }
 
 /** Events of {@link Signal}. */
@@ -103,6 +111,8 @@ export class Signal<M extends object = Payload> extends Emitter<SignalEvents<M>>
   readonly #reconnectTimer: Timer;
   #pingTimer: ReturnType<typeof setInterval> | undefined;
   #pongTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Stops listening to the browser's wake hints; set while not closed. */
+  #offWake: (() => void) | null = null;
   #connectedToken: string | null = null;
   #fetchingToken = false;
   /** Socket open, waiting for the first frame (see `onSocketOpen`). */
@@ -157,6 +167,7 @@ export class Signal<M extends object = Payload> extends Emitter<SignalEvents<M>>
   connect(): void {
     if (this.#ws) return;
     this.#reconnectTimer.cancel();
+    if (!this.#offWake && this.#opts.wakeEvents !== false) this.#offWake = watchWake(() => this.#onWake());
     const Ctor = this.#opts.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
     if (!Ctor) {
       this.#fail(new SignalError(CLIENT_ERROR.CONNECTION, 'no WebSocket implementation: pass options.WebSocket'));
@@ -358,6 +369,16 @@ export class Signal<M extends object = Payload> extends Emitter<SignalEvents<M>>
       return;
     }
     this.#scheduleReconnect();
+  }
+
+  /** The browser says the link may have changed: retry now, or check that the open link still answers. */
+  #onWake(): void {
+    if (this.#state === 'reconnecting' && !this.#ws && this.#reconnectTimer.pending) this.connect();
+    else if (this.#state === 'open' && this.#ws && this.#pongTimer === undefined) {
+      this.#takeToken(1, true);
+      this.#write(PING);
+      this.#armPongTimeout(true);
+    }
   }
 
   #scheduleReconnect(): void {
@@ -615,6 +636,10 @@ export class Signal<M extends object = Payload> extends Emitter<SignalEvents<M>>
     const prev = this.#state;
     if (prev === s) return;
     this.#state = s;
+    if (s === 'closed' && this.#offWake) {
+      this.#offWake(); // a closed client holds no listener on window or document
+      this.#offWake = null;
+    }
     this.emit('state', s, prev);
   }
 }
