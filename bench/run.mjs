@@ -311,6 +311,8 @@ function redisRows(d) {
 
 async function main() {
   mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
+  // Our server runs from dist/ (what users install), so build it from the current src/ first.
+  execFileSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs')], { cwd: ROOT, stdio: 'inherit' });
   if (PROFILE) mkdirSync(PROFILE_DIR, { recursive: true });
   const needLoad = want('fanout') || want('memory') || want('crowd');
   const load = needLoad ? await start(join(ROOT, 'bench', 'load.mjs'), { env: ENV, execArgv: ['--max-old-space-size=2048'] }) : null;

@@ -1,5 +1,6 @@
 // Our server: createSignalServer on ws (the real adapter, real core), rate limits raised for the load.
-import { createSignalServer } from '../../src/server/index.ts';
+// The built package (dist/, as users run it; bench/run.mjs builds it first), not src/ through the tsx loader.
+import { createSignalServer } from '../../dist/server/index.js';
 import { memory, serve } from '../lib/proc.mjs';
 
 const server = createSignalServer({
