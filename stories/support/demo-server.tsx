@@ -203,8 +203,10 @@ export const withSignalServer: Decorator = (Story, context) => {
   const mode: ServerMode = context.globals['signalServer'] === 'real' ? 'real' : 'in-page';
   const forced = typeof location !== 'undefined' && new URLSearchParams(location.search).has('signalUrl');
   if (context.viewMode === 'docs') {
+    const isolated: ServerMode = forced ? 'real' : mode;
     return (
-      <IsolatedStory mode={forced ? 'real' : mode}>
+      // Keyed by mode: switching the toolbar's server on a docs page starts the instance over on the new server.
+      <IsolatedStory key={isolated} mode={isolated}>
         <Story />
       </IsolatedStory>
     );
