@@ -47,7 +47,10 @@ export class Channel<M extends object = Payload, S = unknown> extends Emitter<Ch
   #error: SignalError | undefined;
   #resolveReady!: () => void;
   #rejectReady!: (e: SignalError) => void;
+  /** During a rejoin: participants known before it that the server has not announced again yet. */
   #stale: Set<string> | null = null;
+  /** During a rejoin: participants whose state the server replayed (the others have none now). */
+  #replayed: Set<string> | null = null;
   #joinSeq = 0;
 
   readonly #host: ChannelHost;
@@ -98,6 +101,7 @@ export class Channel<M extends object = Payload, S = unknown> extends Emitter<Ch
     if (this.#status === 'left' || this.#status === 'failed') return;
     if (rejoin) {
       this.#stale = new Set(this.participants.keys());
+      this.#replayed = new Set();
       if (this.#status === 'joined') {
         this.ready = this.#newReady();
         this.#setStatus('joining');
@@ -110,8 +114,17 @@ export class Channel<M extends object = Payload, S = unknown> extends Emitter<Ch
         const addr = (result as { address?: unknown } | null)?.address;
         if (typeof addr === 'string') this.me.id = addr;
         const gone = this.#stale;
+        const replayed = this.#replayed;
         this.#stale = null;
+        this.#replayed = null;
         if (gone) for (const id of gone) this.#removeParticipant(id);
+        // Still here but no state replayed: their state was cleared meanwhile (they left and joined again
+        // while we were away), so the one we hold is stale.
+        if (replayed) {
+          for (const p of this.participants.values()) {
+            if (!replayed.has(p.id) && p._setState(undefined)) this.emit('participant', p, 0);
+          }
+        }
         this.#setStatus('joined');
         this.#resolveReady();
       },
@@ -155,6 +168,7 @@ export class Channel<M extends object = Payload, S = unknown> extends Emitter<Ch
     const p = this.participants.get(from);
     if (!p) return;
     this.#stale?.delete(from);
+    this.#replayed?.add(from);
     if (p._setState(state)) this.emit('participant', p, 0);
   }
 
@@ -189,6 +203,7 @@ export class Channel<M extends object = Payload, S = unknown> extends Emitter<Ch
   #clearParticipants(): void {
     for (const id of [...this.participants.keys()]) this.#removeParticipant(id);
     this.#stale = null;
+    this.#replayed = null;
   }
 
   #setStatus(s: ChannelStatus): void {

@@ -74,6 +74,33 @@ describe('network faults', () => {
     expect(evA).toEqual([]);
   });
 
+  it('a peer that left and joined again without state while the link was cut: its old state is dropped (op 0)', async () => {
+    srv = await startTestServer();
+    proxy = await new TcpProxy(srv.port).start();
+    const alice = await viaProxy('alice', { reconnect: { initialDelay: 400, maxDelay: 400, jitter: false } });
+    const bob = await srv.connect('bob', 'web');
+    clients.push(bob);
+    const ca = alice.join<object, { v: number }>('room', { presence: true });
+    const cb = bob.join<object, { v: number }>('room', { presence: true });
+    await Promise.all([ca.ready, cb.ready]);
+    cb.me.updateState({ v: 7 });
+    await waitFor(() => [...ca.participants.values()][0]?.state?.v === 7, 5000, 'alice sees bob\'s state');
+    const bobAtAlice = [...ca.participants.values()][0]!;
+    const evA = track(ca);
+
+    proxy.cut();
+    await waitFor(() => alice.state === 'reconnecting', 3000);
+    // While alice is away, bob leaves and joins again on the same connection (same address), with no state.
+    cb.leave();
+    await bob.join('room', { presence: true }).ready;
+    await waitFor(() => alice.state === 'open', 5000, 'alice back');
+    await ca.ready;
+    // Same address, so the same Participant; but the state it held is gone on the server, so it is gone here.
+    expect([...ca.participants.values()]).toEqual([bobAtAlice]);
+    expect(bobAtAlice.state).toBeUndefined();
+    expect(evA).toEqual([['bob', 0]]);
+  });
+
   it('a frozen link: the client keepalive notices, reconnects; the server drops the ghost within 15 s', { timeout: 40_000 }, async () => {
     srv = await startTestServer();
     proxy = await new TcpProxy(srv.port).start();
