@@ -1,6 +1,6 @@
 /**
  * Presence converges under faults: after random state updates, cut links (each client behind its own TCP proxy),
- * leaves and rejoins, once the network is quiet every client's roster holds exactly the others that are in the
+ * close() + connect(), leaves and rejoins, once the network is quiet every client's roster holds exactly the others that are in the
  * room, each with its last state: no ghost member, no lost member, no stale state. On one server, on two servers
  * sharing a MemoryBroker, and on two servers over a real Redis (clients spread across them).
  */
@@ -25,6 +25,7 @@ const step = fc.record({
     { weight: 2, arbitrary: fc.record({ k: fc.constant('cut' as const) }) },
     { weight: 1, arbitrary: fc.record({ k: fc.constant('leave' as const) }) },
     { weight: 1, arbitrary: fc.record({ k: fc.constant('rejoin' as const) }) },
+    { weight: 1, arbitrary: fc.record({ k: fc.constant('bounce' as const) }) },
   ),
   pauseMs: fc.constantFrom(0, 0, 5, 20, 60),
 });
@@ -59,7 +60,7 @@ describe.each(TOPOLOGIES)('presence convergence under faults: $name', (topology)
     await redis?.kill();
   });
 
-  it('random states, cut links, leaves and rejoins: every roster ends exact, with the last states', { timeout: 120_000 }, async () => {
+  it('random states, cut links, close/connect, leaves and rejoins: every roster ends exact, with the last states', { timeout: 120_000 }, async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(step, { minLength: 5, maxLength: 25 }), async (steps) => {
         const sigs: Signal[] = [];
@@ -85,6 +86,10 @@ describe.each(TOPOLOGIES)('presence convergence under faults: $name', (topology)
               model[who]!.state = op.v;
             } else if (op.k === 'cut') {
               proxies[who]!.cut();
+            } else if (op.k === 'bounce') {
+              // close() and connect() again: channels and my state are kept and restored.
+              sigs[who]!.close();
+              sigs[who]!.connect();
             } else if (op.k === 'leave' && ch) {
               ch.leave();
               chans[who] = null;
