@@ -9,7 +9,12 @@ export class TcpProxy {
   private server: Server | null = null;
   port = 0;
 
-  constructor(private readonly targetPort: number) {}
+  constructor(private targetPort: number) {}
+
+  /** Send new links to another port (a load balancer moving traffic off a dead backend); current links stay. */
+  retarget(port: number): void {
+    this.targetPort = port;
+  }
 
   async start(): Promise<this> {
     this.server = createServer((down) => {

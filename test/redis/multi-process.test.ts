@@ -3,6 +3,10 @@ import { Redis } from 'ioredis';
 import type { Signal } from '../../src/client/signal.js';
 import { waitFor, sleep } from '../helpers/wait.js';
 import { connectSignal, killAllSpawned, RawClient, seenMembers, spawnServer, startRedisServer, type RedisServer, type ServerProcess } from './helpers.js';
+import { AccessToken, Signal as SignalClient } from '../../src/client/index.js';
+import { signAccessToken } from '../../src/server/auth.js';
+import { NodeWebSocket } from '../../src/testing/index.js';
+import { TcpProxy } from '../core/tcp-proxy.js';
 
 // Server processes started through the CLI (`serve --redis`), joined by one private redis-server.
 const SECRET = 'redis-multi-process-secret';
@@ -172,6 +176,46 @@ describe('RedisBroker across real server processes (CLI --redis)', () => {
     const late = await raw(c!, 'late');
     await late.join('k');
     expect(late.froms('signal.join_back', 'k').sort()).toEqual([stayA.address, stayC.address].sort());
+  }, 40_000);
+
+  it('failover: a client whose process is SIGKILLed reconnects through the load balancer to another process; everyone converges, no ghost', async () => {
+    const [a, b] = await servers(2);
+    const portOf = (p: ServerProcess): number => Number(new URL(p.url).port);
+    // A load balancer in front of the processes: new links go to its current target.
+    const lb = await new TcpProxy(portOf(a!)).start();
+    try {
+      const jwt = await signAccessToken({ secret: SECRET, identity: 'alice', device: 'web', audience: a!.url });
+      const alice = new SignalClient(new AccessToken(jwt), { WebSocket: NodeWebSocket, url: lb.url, reconnect: { initialDelay: 50, maxDelay: 200 } });
+      sigs.push(alice);
+      alice.on('error', () => {});
+      const bob = await sig(b!, 'bob', 'web');
+      const ca = alice.join<object, { v: number }>('k', { presence: true });
+      const cb = bob.join<object, { v: number }>('k', { presence: true });
+      await Promise.all([ca.ready, cb.ready]);
+      ca.me.updateState({ v: 1 });
+      cb.me.updateState({ v: 2 });
+      await waitFor(() => [...cb.participants.values()].some((p) => p.state?.v === 1), 5000, 'bob sees alice with her state');
+      const oldAlice = ca.me.id;
+
+      const t0 = Date.now();
+      lb.retarget(portOf(b!));
+      a!.child.kill('SIGKILL');
+      await waitFor(() => alice.state === 'open' && ca.status === 'joined' && ca.me.id !== oldAlice, 10_000, 'alice back, on process b');
+      // Bob ends with exactly one alice, the new endpoint, state restored; the dead endpoint leaves within the TTL.
+      await waitFor(
+        () => cb.participants.size === 1 && [...cb.participants.values()][0]!.id === ca.me.id && [...cb.participants.values()][0]!.state?.v === 1,
+        TTL_MS + 5000,
+        'bob converges on the new alice',
+      );
+      console.log(`failover: bob's roster exact ${Date.now() - t0} ms after SIGKILL (TTL ${TTL_MS} ms)`);
+      expect([...ca.participants.values()].map((p) => [p.identity, p.state])).toEqual([['bob', { v: 2 }]]);
+      // A late joiner on b sees alice and bob, no ghost of the dead endpoint.
+      const late = await raw(b!, 'late');
+      await late.join('k');
+      expect(late.froms('signal.join_back', 'k').sort()).toEqual([ca.me.id, cb.me.id].sort());
+    } finally {
+      await lb.close();
+    }
   }, 40_000);
 
   it('SIGTERM: a graceful shutdown removes its members at once and exits 0', async () => {
