@@ -51,6 +51,11 @@ export class Channel<M extends object = Payload, S = unknown> extends Emitter<Ch
   #stale: Set<string> | null = null;
   /** During a rejoin: participants whose state the server replayed (the others have none now). */
   #replayed: Set<string> | null = null;
+  /**
+   * My own earlier endpoint addresses in this channel (newest last, a few kept). After a failover to another server
+   * process, the dead endpoint stays in the shared roster until its TTL; it is me, so it is never a participant.
+   */
+  readonly #pastIds: string[] = [];
   #joinSeq = 0;
 
   readonly #host: ChannelHost;
@@ -112,7 +117,14 @@ export class Channel<M extends object = Payload, S = unknown> extends Emitter<Ch
       (result) => {
         if (seq !== this.#joinSeq || this.#status !== 'joining') return;
         const addr = (result as { address?: unknown } | null)?.address;
-        if (typeof addr === 'string') this.me.id = addr;
+        if (typeof addr === 'string') {
+          const prev = this.me.id;
+          if (prev !== undefined && prev !== addr) {
+            this.#pastIds.push(prev);
+            if (this.#pastIds.length > 8) this.#pastIds.shift();
+          }
+          this.me.id = addr;
+        }
         const gone = this.#stale;
         const replayed = this.#replayed;
         this.#stale = null;
@@ -150,6 +162,8 @@ export class Channel<M extends object = Payload, S = unknown> extends Emitter<Ch
   /** @internal */
   _onJoin(from: string): void {
     this.#stale?.delete(from);
+    // My own endpoint, now or before a reconnect: the server never announces my current one, so this is a ghost of me.
+    if (from === this.me.id || this.#pastIds.includes(from)) return;
     if (this.participants.has(from)) return;
     const p = new Participant<S, M>(from, this);
     this.participants.set(from, p);

@@ -196,6 +196,8 @@ describe('RedisBroker across real server processes (CLI --redis)', () => {
       cb.me.updateState({ v: 2 });
       await waitFor(() => [...cb.participants.values()].some((p) => p.state?.v === 1), 5000, 'bob sees alice with her state');
       const oldAlice = ca.me.id;
+      const aliceSaw: string[] = [];
+      ca.on('participant', (p, op) => aliceSaw.push(`${p.identity}:${op}`));
 
       const t0 = Date.now();
       lb.retarget(portOf(b!));
@@ -208,7 +210,9 @@ describe('RedisBroker across real server processes (CLI --redis)', () => {
         'bob converges on the new alice',
       );
       console.log(`failover: bob's roster exact ${Date.now() - t0} ms after SIGKILL (TTL ${TTL_MS} ms)`);
+      // Alice never lists herself: the dead endpoint still in the shared roster is her own old one.
       expect([...ca.participants.values()].map((p) => [p.identity, p.state])).toEqual([['bob', { v: 2 }]]);
+      expect(aliceSaw.filter((e) => e.startsWith('alice:'))).toEqual([]);
       // A late joiner on b sees alice and bob, no ghost of the dead endpoint.
       const late = await raw(b!, 'late');
       await late.join('k');
