@@ -373,9 +373,14 @@ export class SignalCore {
       }
       const c = this.channels.get(msg.ch);
       if (!c) return;
-      if (msg.t === 'join') c.roster.set(msg.from, c.roster.get(msg.from));
-      else if (msg.t === 'leave') c.roster.delete(msg.from);
-      else if (msg.hasState && c.roster.has(msg.from)) c.roster.set(msg.from, msg.state);
+      if (msg.t === 'join') {
+        // Already known (a roster read saw it first): no second join frame.
+        if (c.roster.has(msg.from)) return this.touch(msg.ch, msg.from);
+        c.roster.set(msg.from, undefined);
+      } else if (msg.t === 'leave') {
+        // Already gone (a roster read removed it first): no second leave frame.
+        if (!c.roster.delete(msg.from)) return this.touch(msg.ch, msg.from);
+      } else if (msg.hasState && c.roster.has(msg.from)) c.roster.set(msg.from, msg.state);
       else if (msg.hasState) this.lateState(msg.ch, msg.from, msg.state);
       if (msg.t !== 'pub' || (msg.hasState && c.roster.has(msg.from))) this.touch(msg.ch, msg.from);
       this.fanOut(c, outFrame(msg.frame), null);

@@ -18,6 +18,11 @@ export interface RedisBrokerOptions {
   heartbeatMs?: number;
   /** How often a node sweeps the rosters of its channels for members of dead nodes. @default ttlMs / 5 */
   sweepMs?: number;
+  /**
+   * How often a node reconciles its view of each roster with Redis (anti-entropy: Redis pub/sub drops messages
+   * published while a subscriber reconnects, and a missed join or leave would otherwise last). @default ttlMs / 2
+   */
+  reconcileMs?: number;
   /** Bound on each Redis command, so a hung Redis never holds a join. @default 3000 */
   commandTimeoutMs?: number;
   /** How long `attach` waits for Redis; past it the node starts anyway and syncs once Redis is reachable. @default 5000 */
@@ -46,7 +51,9 @@ export interface RedisBrokerOptions {
  * Liveness: every `sweepMs` (default TTL/5) each node reads the rosters of the channels it has local members in;
  * entries whose node's heartbeat key is gone are removed (HDEL: the one node that removes an entry announces it)
  * and every node's members get `signal.leave`. A crashed node's members therefore leave within 0.8 TTL plus
- * a round trip, inside `ttlMs` (default 10 s) with room for a loaded machine. A node that closes gracefully
+ * a round trip, inside `ttlMs` (default 10 s) with room for a loaded machine. Every `reconcileMs` (default TTL/2)
+ * a node also reconciles its view of those rosters with Redis, so a join, leave or state whose pub/sub message
+ * was lost (Redis pub/sub is at most once) is corrected within that time. A node that closes gracefully
  * removes its members at once. A late joiner never sees a dead node's members (its roster read drops them).
  *
  * Faults: commands never block local delivery. While Redis is unreachable, publishes are dropped (signals are

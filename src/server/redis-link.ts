@@ -15,6 +15,8 @@ export class RedisLink implements BrokerLink {
   private readonly prefix: string;
   private readonly ttlMs: number;
   private readonly sweepMs: number;
+  private readonly reconcileMs: number;
+  private reconciledAt = Date.now();
   private readonly heartbeatMs: number;
   private readonly readyTimeoutMs: number;
   private readonly nodeKey: string;
@@ -39,6 +41,7 @@ export class RedisLink implements BrokerLink {
     this.prefix = opts.prefix ?? 'sig:';
     this.ttlMs = opts.ttlMs ?? 10_000;
     this.sweepMs = opts.sweepMs ?? Math.round(this.ttlMs / 5);
+    this.reconcileMs = opts.reconcileMs ?? Math.round(this.ttlMs / 2);
     this.heartbeatMs = opts.heartbeatMs ?? Math.round(this.ttlMs / 3);
     this.nodeKey = `${this.prefix}node:${nodeId}`;
     this.readyTimeoutMs = opts.readyTimeoutMs ?? 5000;
@@ -230,6 +233,11 @@ export class RedisLink implements BrokerLink {
       // Batches of concurrent reads: one round trip per batch, not per channel.
       for (let i = 0; i < channels.length && this.up; i += SWEEP_BATCH) {
         await Promise.all(channels.slice(i, i + SWEEP_BATCH).map((c) => this.liveRoster(c)));
+      }
+      // Anti-entropy: now and then the core re-reads these rosters and corrects what a lost message left wrong.
+      if (this.up && channels.length && Date.now() - this.reconciledAt >= this.reconcileMs) {
+        this.reconciledAt = Date.now();
+        this.handlers.resync(channels);
       }
     } catch {
       // Redis dropped: the next sweep (after sync) tries again.

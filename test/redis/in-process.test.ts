@@ -250,3 +250,35 @@ describe('RedisBroker: a node whose heartbeat lapsed (a stall) heals itself', ()
     }
   }, 30_000);
 });
+
+describe('RedisBroker: anti-entropy', () => {
+  it('a join and a leave whose pub/sub messages were lost are corrected within reconcileMs', async () => {
+    const a = await startTestServer({ secret: SECRET, broker: new RedisBroker({ url: redis.url, ttlMs: 2000 }) }); // reconcile every 1 s
+    const b = await startTestServer({ secret: SECRET, broker: new RedisBroker({ url: redis.url, ttlMs: 2000 }) });
+    servers.push(a, b);
+    const watcher = await raw(a, 'watcher', 'd');
+    const other = await raw(b, 'other', 'd');
+    await watcher.join('ae');
+    await other.join('ae');
+    await waitFor(() => seenMembers(watcher, 'ae').length === 1, 5000, 'join');
+    // A member of b (alive node) written to the roster with no pub/sub message at all: a lost join.
+    const ghost = 'ghost/d/lost1';
+    const r = new Redis(redis.url);
+    try {
+      await r.hset('sig:roster:ae', ghost, JSON.stringify({ node: b.server.core.nodeId, state: { n: 1 } }));
+      await waitFor(() => seenMembers(watcher, 'ae').includes(ghost), 4000, 'lost join corrected');
+      expect(watcher.frames.some((f) => f.params?.from === ghost && JSON.stringify(f.params?.state) === '{"n":1}')).toBe(true);
+      // And removed with no pub/sub message: a lost leave.
+      await r.hdel('sig:roster:ae', ghost);
+      await waitFor(() => !seenMembers(watcher, 'ae').includes(ghost), 4000, 'lost leave corrected');
+      expect(watcher.froms('signal.join', 'ae').filter((x) => x === ghost)).toHaveLength(1);
+      expect(watcher.froms('signal.leave', 'ae').filter((x) => x === ghost)).toHaveLength(1);
+      // The real member was never touched.
+      await sleep(1200);
+      expect(seenMembers(watcher, 'ae')).toEqual([other.address]);
+      expect(watcher.froms('signal.leave', 'ae')).toEqual([ghost]);
+    } finally {
+      r.disconnect();
+    }
+  }, 30_000);
+});

@@ -287,7 +287,10 @@ describe('RedisBroker across real server processes (CLI --redis)', () => {
     const everyone = [m1, m3, m4, m5];
     for (const x of everyone) {
       const expected = everyone.filter((y) => y !== x).map((y) => y.address).sort();
-      await waitFor(() => JSON.stringify(seenMembers(x, 'r')) === JSON.stringify(expected), 15_000, `roster of ${x.address}`);
+      await waitFor(() => JSON.stringify(seenMembers(x, 'r')) === JSON.stringify(expected), 15_000, `roster of ${x.address}`).catch((e: Error) => {
+        const r = everyone.map((y) => `${y.address}: ${JSON.stringify(seenMembers(y, 'r'))}`).join('; ');
+        throw new Error(`${e.message}; expected ${JSON.stringify(expected)} (m2 was ${m2.address}); rosters: ${r}`);
+      });
     }
     // m1's state set during the outage reaches the other processes' members.
     for (const x of [m3, m4]) {
