@@ -374,11 +374,7 @@ export class Signal<M extends object = Payload> extends Emitter<SignalEvents<M>>
   /** The browser says the link may have changed: retry now, or check that the open link still answers. */
   #onWake(): void {
     if (this.#state === 'reconnecting' && !this.#ws && this.#reconnectTimer.pending) this.connect();
-    else if (this.#state === 'open' && this.#ws && this.#pongTimer === undefined) {
-      this.#takeToken(1, true);
-      this.#write(PING);
-      this.#armPongTimeout(true);
-    }
+    else if (this.#state === 'open' && this.#ws && this.#pongTimer === undefined) this.#ping();
   }
 
   #scheduleReconnect(): void {
@@ -603,11 +599,14 @@ export class Signal<M extends object = Payload> extends Emitter<SignalEvents<M>>
 
   #startKeepalive(): void {
     this.#stopKeepalive();
-    this.#pingTimer = setInterval(() => {
-      this.#takeToken(1, true); // pings jump the queue but count, as on the server
-      this.#write(PING);
-      this.#armPongTimeout(true);
-    }, this.#opts.pingInterval);
+    this.#pingTimer = setInterval(() => this.#ping(), this.#opts.pingInterval);
+  }
+
+  /** Send a `_ping` and wait for a sign of life. Pings jump the queue but count, as on the server. */
+  #ping(): void {
+    this.#takeToken(1, true);
+    this.#write(PING);
+    this.#armPongTimeout(true);
   }
 
   /** `arm`: start waiting for a sign of life (kept if already waiting: a later ping must not push the deadline); else stop. */
