@@ -11,13 +11,15 @@ export interface Address {
  */
 export function parseAddress(value: unknown, maxLength = 512): Address | null {
   if (typeof value !== 'string' || value.length === 0 || value.length > maxLength) return null;
-  const parts = value.split('/');
-  if (parts.length > 3 || parts.some((p) => p.length === 0)) return null;
-  const [identity, device, route] = parts as [string, string?, string?];
-  const out: Address = { identity };
-  if (device !== undefined) out.device = device;
-  if (route !== undefined) out.route = route;
-  return out;
+  // indexOf rather than split: no array per call (every direct message is parsed here).
+  const a = value.indexOf('/');
+  if (a === -1) return { identity: value };
+  const b = value.indexOf('/', a + 1);
+  const end = b === -1 ? value.length : b;
+  if (a === 0 || end === a + 1) return null;
+  if (b === -1) return { identity: value.slice(0, a), device: value.slice(a + 1) };
+  if (b === value.length - 1 || value.indexOf('/', b + 1) !== -1) return null;
+  return { identity: value.slice(0, a), device: value.slice(a + 1, b), route: value.slice(b + 1) };
 }
 
 /** Parse a token subject `identity/device`; `null` when it lacks a device or has a route. */

@@ -95,6 +95,15 @@ export function channelNameError(name: unknown, maxLength: number): string | nul
   return null;
 }
 
+/** A refused client frame, carrying the request id, method and channel when known (built only on refusal). */
+function refusal(id: RpcId | undefined, method: string | undefined, code: ErrorNumber, message: string, channel?: string): ParsedClientFrame {
+  const error: FrameError = { code, message };
+  if (id !== undefined) error.id = id;
+  if (method !== undefined) error.method = method;
+  if (channel !== undefined) error.channel = channel;
+  return { kind: 'error', error };
+}
+
 /**
  * Parse and validate one text frame from a client. Never throws.
  * Address and limit checks that need server state happen in the server.
@@ -118,39 +127,31 @@ export function parseClientFrame(text: string, opts: ParseOptions): ParsedClient
     return { kind: 'error', error: { code: ERROR.INVALID_REQUEST, message: 'id must be a string or a number' } };
   }
   const rid = id === null ? undefined : (id as RpcId | undefined);
-  const base = rid === undefined ? {} : { id: rid };
   const method = msg.method;
-  if (typeof method !== 'string') {
-    return { kind: 'error', error: { ...base, code: ERROR.INVALID_REQUEST, message: 'method must be a string' } };
-  }
+  if (typeof method !== 'string') return refusal(rid, undefined, ERROR.INVALID_REQUEST, 'method must be a string');
   if (!isClientMethod(method)) {
-    return {
-      kind: 'error',
-      error: { ...base, method, code: ERROR.METHOD_NOT_FOUND, message: `unknown method ${JSON.stringify(method.slice(0, 64))}` },
-    };
+    return refusal(rid, method, ERROR.METHOD_NOT_FOUND, `unknown method ${JSON.stringify(method.slice(0, 64))}`);
   }
   const params = msg.params;
-  if (!isObject(params)) {
-    return { kind: 'error', error: { ...base, method, code: ERROR.INVALID_PARAMS, message: 'params must be an object' } };
-  }
-  const bad = (message: string, channel?: string): ParsedClientFrame => ({
-    kind: 'error',
-    error: { ...base, method, code: ERROR.INVALID_PARAMS, message, ...(channel === undefined ? {} : { channel }) },
-  });
+  if (!isObject(params)) return refusal(rid, method, ERROR.INVALID_PARAMS, 'params must be an object');
   if (method === METHOD.send) {
-    if (typeof params.to !== 'string' || params.to.length === 0) return bad('to must be a non-empty address string');
+    if (typeof params.to !== 'string' || params.to.length === 0) {
+      return refusal(rid, method, ERROR.INVALID_PARAMS, 'to must be a non-empty address string');
+    }
     if (params.id !== undefined) {
       const err = channelNameError(params.id, opts.maxChannelNameLength);
-      if (err) return bad(err);
+      if (err) return refusal(rid, method, ERROR.INVALID_PARAMS, err);
     }
   } else {
     const err = channelNameError(params.id, opts.maxChannelNameLength);
-    if (err) return bad(err);
+    if (err) return refusal(rid, method, ERROR.INVALID_PARAMS, err);
     if (method === METHOD.join && params.presence !== undefined && typeof params.presence !== 'boolean') {
-      return bad('presence must be a boolean', params.id as string);
+      return refusal(rid, method, ERROR.INVALID_PARAMS, 'presence must be a boolean', params.id as string);
     }
   }
-  return { kind: 'call', call: { method, params, ...base } as ClientCall };
+  // The parsed object itself is the call (its extra `jsonrpc` member is never read): no copy per frame.
+  if (id === null) msg.id = undefined;
+  return { kind: 'call', call: msg as unknown as ClientCall };
 }
 
 /** Result of parsing one server text frame on the client. */
@@ -197,7 +198,8 @@ export function parseServerFrame(text: string): ParsedServerFrame {
 
 /** Encode a notification as a text frame. */
 export function encodeNotification(method: string, params: object): string {
-  return JSON.stringify({ jsonrpc: '2.0', method, params });
+  // The same text as JSON.stringify({ jsonrpc: '2.0', method, params }), without building the wrapper object.
+  return `{"jsonrpc":"2.0","method":${JSON.stringify(method)},"params":${JSON.stringify(params)}}`;
 }
 /** Encode a client call; a request when `id` is given (JSON.stringify leaves out an undefined `id`). */
 export function encodeCall(method: string, params: object, id?: RpcId): string {

@@ -3,6 +3,7 @@ import { CLOSE, DEFAULT_LIMITS, ERROR, METHOD, type Limits } from '../protocol/c
 import {
   encodeNotification,
   parseClientFrame,
+  type ClientCall,
   type FrameError,
   type JoinParams,
   type PublishParams,
@@ -122,21 +123,9 @@ export class SignalCore {
     if (this.shuttingDown) {
       return this.refuse(s, { code: ERROR.SHUTTING_DOWN, message: 'server is shutting down', method: call.method, ...idOf(call) });
     }
-    const run = (): void | Promise<void> => {
-      switch (call.method) {
-        case METHOD.send:
-          return this.send(s, call.params, call.id);
-        case METHOD.publish:
-          return this.publish(s, call.params, call.id);
-        case METHOD.join:
-          return this.join(s, call.params, call.id);
-        case METHOD.leave:
-          return this.leaveCall(s, call.params.id, call.id);
-      }
-    };
     if (s.pending) {
       const p: Promise<void> = s.pending
-        .then(run)
+        .then(() => this.dispatch(s, call))
         .catch((e) => this.internal(s, e, call))
         .finally(() => {
           if (s.pending === p) s.pending = null;
@@ -145,7 +134,7 @@ export class SignalCore {
       return;
     }
     try {
-      const r = run();
+      const r = this.dispatch(s, call);
       if (r) {
         const p: Promise<void> = r.catch((e) => this.internal(s, e, call)).finally(() => {
           if (s.pending === p) s.pending = null;
@@ -154,6 +143,20 @@ export class SignalCore {
       }
     } catch (e) {
       this.internal(s, e, call);
+    }
+  }
+
+  /** Run one accepted call (a join may be async; the others finish at once). */
+  private dispatch(s: Session, call: ClientCall): void | Promise<void> {
+    switch (call.method) {
+      case METHOD.send:
+        return this.send(s, call.params, call.id);
+      case METHOD.publish:
+        return this.publish(s, call.params, call.id);
+      case METHOD.join:
+        return this.join(s, call.params, call.id);
+      case METHOD.leave:
+        return this.leaveCall(s, call.params.id, call.id);
     }
   }
 
@@ -204,7 +207,8 @@ export class SignalCore {
     if (ch !== undefined && !s.inChannel(ch)) {
       return this.refuse(s, { code: ERROR.NOT_JOINED, message: `not joined to channel ${ch}`, method: METHOD.send, channel: ch, ...rid(rpcId) });
     }
-    const frame = outFrame(encodeNotification(METHOD.send, { ...params, from: s.address }));
+    params.from = s.address; // stamped on the parsed params (ours alone), not on a copy
+    const frame = outFrame(encodeNotification(METHOD.send, params));
     this.deliverDirect(to, ch, frame, s);
     const local = to.route !== undefined && this.sessions.has(to.route);
     if (!local) {
@@ -239,7 +243,8 @@ export class SignalCore {
     if (!c || !s.inChannel(name)) {
       return this.refuse(s, { code: ERROR.NOT_JOINED, message: `not joined to channel ${name}`, method: METHOD.publish, channel: name, ...rid(rpcId) });
     }
-    const frame = outFrame(encodeNotification(METHOD.publish, { ...params, from: s.address }));
+    params.from = s.address; // stamped on the parsed params (ours alone), not on a copy
+    const frame = outFrame(encodeNotification(METHOD.publish, params));
     const hasState = 'state' in params;
     if (hasState && c.roster.has(s.address)) {
       c.roster.set(s.address, params.state);

@@ -81,11 +81,11 @@ describe('parseClientFrame (properties)', () => {
     expect(parseClientFrame('_ping', opts)).toEqual({ kind: 'ping' });
     expect(parseClientFrame(encodeCall('signal.send', { to: 'bob', text: 'hi' }), opts)).toEqual({
       kind: 'call',
-      call: { method: 'signal.send', params: { to: 'bob', text: 'hi' } },
+      call: { jsonrpc: '2.0', method: 'signal.send', params: { to: 'bob', text: 'hi' } }, // the parsed object itself
     });
     expect(parseClientFrame(encodeCall('signal.join', { id: 'room', presence: true }, 4), opts)).toEqual({
       kind: 'call',
-      call: { method: 'signal.join', params: { id: 'room', presence: true }, id: 4 },
+      call: { jsonrpc: '2.0', method: 'signal.join', params: { id: 'room', presence: true }, id: 4 },
     });
     const code = (text: string) => {
       const r = parseClientFrame(text, opts);
