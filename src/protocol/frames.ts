@@ -158,7 +158,8 @@ export type ParsedServerFrame =
   | { kind: 'pong' }
   | { kind: 'notification'; note: ServerNotification }
   | { kind: 'response'; response: ServerResponse }
-  | { kind: 'invalid'; reason: string };
+  /** Not a frame of the protocol (not JSON, not an object, params missing, neither a notification nor a response); the client drops it. */
+  | { kind: 'invalid' };
 
 /**
  * Parse one text frame from the server. Never throws.
@@ -174,11 +175,11 @@ export function parseServerFrame(text: string): ParsedServerFrame {
   try {
     msg = JSON.parse(text);
   } catch {
-    return { kind: 'invalid', reason: 'not JSON' };
+    return { kind: 'invalid' };
   }
-  if (!isObject(msg)) return { kind: 'invalid', reason: 'not an object' };
+  if (!isObject(msg)) return { kind: 'invalid' };
   if (typeof msg.method === 'string') {
-    if (!isObject(msg.params)) return { kind: 'invalid', reason: 'params missing' };
+    if (!isObject(msg.params)) return { kind: 'invalid' };
     return { kind: 'notification', note: { method: msg.method, params: msg.params } as ServerNotification };
   }
   if (msg.id !== undefined) {
@@ -190,7 +191,7 @@ export function parseServerFrame(text: string): ParsedServerFrame {
     }
     return { kind: 'response', response: { id, result: msg.result } };
   }
-  return { kind: 'invalid', reason: 'neither a notification nor a response' };
+  return { kind: 'invalid' };
 }
 
 /** Encode a notification as a text frame. */
