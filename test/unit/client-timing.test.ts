@@ -346,6 +346,34 @@ describe('close()', () => {
   });
 });
 
+describe('frames the client does not handle', () => {
+  it('an unknown method, or a reply with an id it never sent (string, null, object), changes nothing and reports nothing', async () => {
+    const { sig, fake, errors } = setup({ pingInterval: 1e9 });
+    fake.last().accept();
+    const ch = sig.join('room', { presence: true });
+    const join = JSON.parse(fake.last().sent.find((f) => f.includes('signal.join'))!) as { id: number };
+    const seen: unknown[] = [];
+    sig.on('message', (m) => seen.push(m));
+    ch.on('message', (m) => seen.push(m));
+    ch.on('participant', (p) => seen.push(p.id));
+    for (const method of ['signal.future', 'signal.join_later', 'signal.sendx']) {
+      fake.last().receive(JSON.stringify({ jsonrpc: '2.0', method, params: { id: 'room', from: 'bob/web/r1', text: 'x' } }));
+      fake.last().receive(JSON.stringify({ jsonrpc: '2.0', method, params: { from: 'bob/web/r1', to: 'alice', text: 'x' } }));
+    }
+    for (const id of [String(join.id), null, { n: join.id }, true, 'x'.repeat(100)]) {
+      fake.last().receive(JSON.stringify({ jsonrpc: '2.0', id, result: { id: 'room', address: 'alice/web/r' } }));
+      fake.last().receive(JSON.stringify({ jsonrpc: '2.0', id, error: { code: -32002, message: 'no' } }));
+    }
+    expect(seen).toEqual([]);
+    expect(errors).toEqual([]);
+    expect(ch.status).toBe('joining');
+    fake.last().receive(JSON.stringify({ jsonrpc: '2.0', id: join.id, result: { id: 'room', address: 'alice/web/r' } }));
+    await ch.ready;
+    expect(ch.status).toBe('joined');
+    sig.close();
+  });
+});
+
 describe('join request', () => {
   it('no reply within requestTimeout: the join is asked again, and the late reply resolves ready', async () => {
     const { sig, fake } = setup({ pingInterval: 1e9 });
