@@ -114,6 +114,8 @@ export class Signal<M extends object = Payload> extends Emitter<SignalEvents<M>>
   /** Stops listening to the browser's wake hints; set while not closed. */
   #offWake: (() => void) | null = null;
   #connectedToken: string | null = null;
+  /** My endpoint address on the last connection (from a join reply), sent as `replaces` when connecting again. */
+  #address: string | null = null;
   #fetchingToken = false;
   /** Socket open, waiting for the first frame (see `onSocketOpen`). */
   #handshaking = false;
@@ -189,7 +191,10 @@ export class Signal<M extends object = Payload> extends Emitter<SignalEvents<M>>
     this.#connectedToken = jwt;
     let ws: WebSocketLike;
     try {
-      ws = new Ctor(`${url}${url.includes('?') ? '&' : '?'}jwt=${encodeURIComponent(jwt)}`);
+      // `replaces` (extension): my previous endpoint, which the server may still hold open (a half-open socket
+      // after a network change); it closes it, so my old self leaves presence now, not after its dead-peer timeout.
+      const prev = this.#address ? `&replaces=${encodeURIComponent(this.#address)}` : '';
+      ws = new Ctor(`${url}${url.includes('?') ? '&' : '?'}jwt=${encodeURIComponent(jwt)}${prev}`);
     } catch (e) {
       this.#report(CLIENT_ERROR.CONNECTION, `cannot open WebSocket: ${(e as Error).message}`);
       this.#scheduleReconnect();
@@ -407,7 +412,11 @@ export class Signal<M extends object = Payload> extends Emitter<SignalEvents<M>>
         clearTimeout(p.timer);
         if ('error' in r) p.reject(SignalError.fromRpc(r.error.code, r.error.message, p.about));
         else {
-          if (p.about.method === METHOD.join) this.#adoptRate(r.result);
+          if (p.about.method === METHOD.join) {
+            this.#adoptRate(r.result);
+            const addr = (r.result as { address?: unknown } | null)?.address;
+            if (typeof addr === 'string') this.#address = addr;
+          }
           p.resolve(r.result);
         }
       }

@@ -80,6 +80,8 @@ export const CLOSE = {
   /** The server could not check the token (key set unavailable): retry later. */
   INTERNAL_ERROR: 1011,
   UNAUTHORIZED: 4401,
+  /** Extension: a newer connection of the same identity/device said it replaces this one (`replaces` in its URL). */
+  REPLACED: 4409,
   FLOOD: 4429,
 } as const;
 

@@ -19,7 +19,9 @@ export type BrokerMessage =
   | { t: 'pub'; ch: string; from: string; frame: string; state?: unknown; hasState?: boolean }
   | { t: 'join'; ch: string; from: string; frame: string }
   | { t: 'leave'; ch: string; from: string; frame: string }
-  | { t: 'dm'; to: string; from: string; ch?: string; frame: string };
+  | { t: 'dm'; to: string; from: string; ch?: string; frame: string }
+  /** A newer connection replaces the endpoint `address` (same identity and device): its node closes it. */
+  | { t: 'replace'; address: string };
 
 /** Callbacks a node gives the broker. */
 export interface BrokerHandlers {

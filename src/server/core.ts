@@ -64,6 +64,8 @@ export class SignalCore {
   /** Roster reads in flight: channel -> sets of addresses that broker messages touched meanwhile. */
   private readonly rosterReads = new Map<string, Set<RosterRead>>();
   private shuttingDown = false;
+  /** Sessions that replaced an earlier endpoint -> that endpoint's address (dropped from rosters on presence joins). */
+  private readonly replacing = new Map<Session, string>();
 
   constructor(opts: CoreOptions = {}) {
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
@@ -88,8 +90,14 @@ export class SignalCore {
     return { nodeId: this.nodeId, connections: this.sessions.size, channels: this.channels.size };
   }
 
-  /** Register an authenticated connection; returns its session. */
-  connect(transport: Transport, identity: string, device: string, claims: Record<string, unknown> = {}): Session {
+  /**
+   * Register an authenticated connection; returns its session. `replaces`: the address of this client's previous
+   * connection (the client sends it when it reconnects), which this or another node may still hold open (a
+   * half-open socket after a network change, or a dead node until its TTL). An endpoint of the same identity and
+   * device is closed at once, so its presence leaves now instead of after the dead-peer timeout; any other
+   * address is ignored.
+   */
+  connect(transport: Transport, identity: string, device: string, claims: Record<string, unknown> = {}, replaces?: string | null): Session {
     const route = `${this.nodeId}${(this.routeSeq++).toString(36)}`;
     // Claims are read only by `authorize`: without it, none are kept per connection.
     const s = new Session(transport, flat(identity), flat(device), route, this.authorize ? claims : NO_CLAIMS, this.limits.frameBurst, this.now());
@@ -100,7 +108,26 @@ export class SignalCore {
       void this.link?.subscribe(identityTopic(s.identity));
     } else if (cur instanceof Set) cur.add(s);
     else this.byIdentity.set(s.identity, new Set([cur, s]));
+    if (replaces) this.replace(s, replaces);
     return s;
+  }
+
+  /** See `connect`: close the endpoint `old` if it is this client's own earlier one, here or on another node. */
+  private replace(s: Session, old: string): void {
+    const a = parseAddress(old, this.limits.maxAddressLength);
+    if (!a || a.route === undefined || a.identity !== s.identity || a.device !== s.device || old === s.address) return;
+    this.replacing.set(s, old);
+    const t = this.sessions.get(a.route);
+    if (t) return this.closeReplaced(t, old);
+    // Held elsewhere, or by a node that died: its node closes it; presence joins of `s` drop it from rosters.
+    void this.link?.publish(identityTopic(s.identity), { t: 'replace', address: old });
+  }
+
+  private closeReplaced(t: Session, address: string): void {
+    if (t.address !== address) return;
+    this.disconnect(t); // presence leaves now
+    t.closed = false;
+    t.close(CLOSE.REPLACED, 'replaced by a newer connection of this device');
   }
 
   /** Feed one text frame received on `s`. Never throws. */
@@ -171,6 +198,7 @@ export class SignalCore {
     s.closed = true;
     if (this.sessions.get(s.route) !== s) return;
     this.sessions.delete(s.route);
+    this.replacing.delete(s);
     for (const name of s.channelNames()) this.leave(s, name);
     const cur = this.byIdentity.get(s.identity);
     if (cur === undefined) return;
@@ -297,6 +325,8 @@ export class SignalCore {
     if (s.closed || s.inChannel(name)) return this.closeIfEmpty(c);
     c.members.set(s.address, s);
     s.addChannel(name, presence);
+    const old = this.replacing.get(s);
+    if (old !== undefined && c.roster.has(old) && !c.members.has(old)) this.evict(c, old);
     if (presence) {
       const max = this.limits.maxBufferedBytes;
       // Tell the newcomer about everyone already there, then their states.
@@ -342,6 +372,19 @@ export class SignalCore {
     this.closeIfEmpty(c);
   }
 
+  /**
+   * Drop `address` (an endpoint its own client replaced, held by another node, maybe a dead one) from a roster now,
+   * rather than when its node's TTL runs out. A live node holding it closes it too (idempotent leaves).
+   */
+  private evict(c: LocalChannel, address: string): void {
+    this.touch(c.name, address);
+    if (!c.roster.delete(address)) return;
+    const frame = outFrame(encodeNotification(METHOD.leave, { id: c.name, from: address }));
+    this.fanOut(c, frame, null);
+    void this.link?.removeMember(c.name, address);
+    void this.link?.publish(channelTopic(c.name), { t: 'leave', ch: c.name, from: address, frame: frame.text });
+  }
+
   private openChannel(name: string): LocalChannel {
     const existing = this.channels.get(name);
     if (existing) return existing;
@@ -374,6 +417,12 @@ export class SignalCore {
       if (msg.t === 'dm') {
         const to = parseAddress(msg.to, this.limits.maxAddressLength);
         if (to) this.deliverDirect(to, msg.ch, outFrame(msg.frame), null);
+        return;
+      }
+      if (msg.t === 'replace') {
+        const route = parseAddress(msg.address, this.limits.maxAddressLength)?.route;
+        const t = route === undefined ? undefined : this.sessions.get(route);
+        if (t) this.closeReplaced(t, msg.address);
         return;
       }
       const c = this.channels.get(msg.ch);

@@ -150,10 +150,12 @@ export function createInPageServer(options: InPageServerOptions = {}): InPageSer
     constructor(readonly url: string) {
       const link = this.link;
       let jwt = '';
+      let replaces: string | null = null;
       let pathOk = false;
       try {
         const u = new URL(url);
         jwt = u.searchParams.get('jwt') ?? '';
+        replaces = u.searchParams.get('replaces');
         pathOk = PATHS.some((p) => u.pathname.endsWith(p));
       } catch {
         throw new SyntaxError(`invalid URL: ${url}`);
@@ -179,7 +181,7 @@ export function createInPageServer(options: InPageServerOptions = {}): InPageSer
             bufferedAmount: () => link.toClient.bytes,
           };
           link.identity = tok.identity;
-          link.session = core.connect(transport, tok.identity, tok.device, tok.claims as Record<string, unknown>);
+          link.session = core.connect(transport, tok.identity, tok.device, tok.claims as Record<string, unknown>, replaces);
           this._state = OPEN;
           this.onopen?.({ type: 'open' });
         },

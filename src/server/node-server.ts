@@ -139,12 +139,13 @@ export function createSignalServer(options: SignalServerOptions): SignalServer {
     }
     socket.on('error', destroyOnError); // not a closure: it would keep req and url alive as long as the socket
     const jwt = url.searchParams.get('jwt') ?? '';
+    const replaces = url.searchParams.get('replaces'); // extension: the client's previous endpoint address
     verify(jwt).then(
       (tok) =>
         wss.handleUpgrade(req, socket, head, (ws) => {
           socket.off('error', destroyOnError); // `ws` handles socket errors from here on
           sockets.add(ws as SignalSocket);
-          accept(ws as SignalSocket, tok.identity, tok.device, tok.claims as Record<string, unknown>);
+          accept(ws as SignalSocket, tok.identity, tok.device, tok.claims as Record<string, unknown>, replaces);
         }),
       (e: unknown) =>
         wss.handleUpgrade(req, socket, head, (ws) => {
@@ -157,13 +158,13 @@ export function createSignalServer(options: SignalServerOptions): SignalServer {
     ).catch(() => socket.destroy()); // never an unhandled rejection
   };
 
-  const accept = (ws: SignalSocket, identity: string, device: string, claims: Record<string, unknown>): void => {
+  const accept = (ws: SignalSocket, identity: string, device: string, claims: Record<string, unknown>, replaces: string | null): void => {
     if (closing) {
       ws.on('error', ignore);
       ws.close(CLOSE.GOING_AWAY, 'server shutting down');
       return;
     }
-    ws.session = core.connect(wsTransport(ws), identity, device, claims);
+    ws.session = core.connect(wsTransport(ws), identity, device, claims, replaces);
     ws.seen = clock();
     // From here on, ServerSocket.emit hands 'message', 'pong', 'error' and 'close' to the core.
   };

@@ -101,7 +101,7 @@ describe('network faults', () => {
     expect(evA).toEqual([['bob', 0]]);
   });
 
-  it('a frozen link: the client keepalive notices, reconnects; the server drops the ghost within 15 s', { timeout: 40_000 }, async () => {
+  it('a frozen link: the client keepalive notices and reconnects; its frozen endpoint is replaced, not left as a ghost', { timeout: 40_000 }, async () => {
     srv = await startTestServer();
     proxy = await new TcpProxy(srv.port).start();
     const alice = await viaProxy('alice', { pingInterval: 500, pongTimeout: 1000 });
@@ -122,11 +122,29 @@ describe('network faults', () => {
     await ca.ready;
     expect(ca.me.id).not.toBe(oldAlice);
     expect(states).toEqual(['reconnecting', 'open']);
-    // Bob briefly sees both endpoints; the frozen one is dropped by the server's heartbeat.
+    // The reconnect names the frozen endpoint (`replaces`), so the server closes it at once (test/core/replace.test.ts).
     await waitFor(() => [...cb.participants.keys()].includes(ca.me.id!), 3000);
     await waitFor(() => !cb.participants.has(oldAlice!), 16_000, 'the ghost to leave');
     expect(Date.now() - t0).toBeLessThanOrEqual(15_000);
     expect([...cb.participants.keys()]).toEqual([ca.me.id]);
     expect(srv.server.stats().connections).toBe(2);
+  });
+
+  it('a frozen peer that never comes back: the server\'s heartbeat drops it within 15 s', { timeout: 40_000 }, async () => {
+    srv = await startTestServer();
+    proxy = await new TcpProxy(srv.port).start();
+    const alice = await viaProxy('alice', { reconnect: false });
+    const bob = await srv.connect('bob', 'web');
+    const ca = alice.join('room', { presence: true });
+    const cb = bob.join('room', { presence: true });
+    await Promise.all([ca.ready, cb.ready]);
+    await waitFor(() => cb.participants.size === 1);
+    proxy.freeze(); // a laptop shut: nothing passes, nothing closes, no reconnect
+    const t0 = Date.now();
+    await waitFor(() => cb.participants.size === 0, 16_000, 'the vanished peer to leave');
+    const ms = Date.now() - t0;
+    expect(ms).toBeGreaterThan(5_000); // not an orderly close: the silence had to be noticed
+    expect(ms).toBeLessThanOrEqual(15_000);
+    expect(srv.server.stats().connections).toBe(1);
   });
 });

@@ -198,6 +198,8 @@ describe('RedisBroker across real server processes (CLI --redis)', () => {
       const oldAlice = ca.me.id;
       const aliceSaw: string[] = [];
       ca.on('participant', (p, op) => aliceSaw.push(`${p.identity}:${op}`));
+      const bobSaw: [string, number][] = [];
+      cb.on('participant', (p, op) => bobSaw.push([p.id, op]));
 
       const t0 = Date.now();
       lb.retarget(portOf(b!));
@@ -209,7 +211,16 @@ describe('RedisBroker across real server processes (CLI --redis)', () => {
         TTL_MS + 5000,
         'bob converges on the new alice',
       );
-      console.log(`failover: bob's roster exact ${Date.now() - t0} ms after SIGKILL (TTL ${TTL_MS} ms)`);
+      const exactMs = Date.now() - t0;
+      console.log(`failover: bob's roster exact ${exactMs} ms after SIGKILL (TTL ${TTL_MS} ms)`);
+      // alice's reconnect names her dead endpoint (`replaces`), so process b drops it from the roster as she rejoins:
+      // bob sees it leave before the new one arrives, not when the dead process's TTL runs out.
+      expect(bobSaw).toEqual([
+        [oldAlice, -1],
+        [ca.me.id, 1],
+        [ca.me.id, 0],
+      ]);
+      expect(exactMs).toBeLessThan(TTL_MS / 2);
       // Alice never lists herself: the dead endpoint still in the shared roster is her own old one.
       expect([...ca.participants.values()].map((p) => [p.identity, p.state])).toEqual([['bob', { v: 2 }]]);
       expect(aliceSaw.filter((e) => e.startsWith('alice:'))).toEqual([]);
