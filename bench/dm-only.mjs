@@ -10,7 +10,7 @@ const srv = {
   signal: await start(join(ROOT, 'bench/servers/signal.mjs'), { env: ENV, execArgv: prof ? ['--cpu-prof', '--cpu-prof-dir=/tmp/b/prof'] : [] }),
   socketio: await start(join(ROOT, 'bench/servers/socketio.mjs'), { env: ENV }),
 };
-const load = await start(join(ROOT, 'bench/load.mjs'), { env: ENV, execArgv: ['--max-old-space-size=2048'] });
+const load = await start(join(ROOT, 'bench/load.mjs'), { env: ENV, execArgv: ['--max-old-space-size=2048', ...(process.argv.includes('--profile-load') ? ['--cpu-prof', '--cpu-prof-dir=/tmp/b/lprof'] : [])] });
 try {
   for (const k of SYS) await load.call('connect', { tag: k, sys: k, port: srv[k].info.port, n: 2000, sample: 0 }, 120000);
   const ratios = [];
