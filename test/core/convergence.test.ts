@@ -1,5 +1,6 @@
 /**
  * Presence converges under faults: after random state updates, cut links (each client behind its own TCP proxy),
+ * frozen links (silently dead; the server's heartbeat is slowed, so only `replaces` removes them in time),
  * close() + connect(), leaves and rejoins, once the network is quiet every client's roster holds exactly the others that are in the
  * room, each with its last state: no ghost member, no lost member, no stale state. On one server, on two servers
  * sharing a MemoryBroker, and on two servers over a real Redis (clients spread across them).
@@ -23,6 +24,7 @@ const step = fc.record({
   op: fc.oneof(
     { weight: 4, arbitrary: fc.record({ k: fc.constant('state' as const), v: fc.nat({ max: 99 }) }) },
     { weight: 2, arbitrary: fc.record({ k: fc.constant('cut' as const) }) },
+    { weight: 1, arbitrary: fc.record({ k: fc.constant('freeze' as const) }) },
     { weight: 1, arbitrary: fc.record({ k: fc.constant('leave' as const) }) },
     { weight: 1, arbitrary: fc.record({ k: fc.constant('rejoin' as const) }) },
     { weight: 1, arbitrary: fc.record({ k: fc.constant('bounce' as const) }) },
@@ -49,7 +51,9 @@ describe.each(TOPOLOGIES)('presence convergence under faults: $name', (topology)
     if (topology.broker() === 'redis') redis = await startRedisServer();
     for (let k = 0; k < topology.servers; k++) {
       const broker = redis ? new RedisBroker({ url: redis.url }) : shared;
-      servers.push(await startTestServer({ secret: SECRET, broker }));
+      // The server's heartbeat is slowed far past the convergence bound: a frozen link's endpoint must go because
+      // the client's reconnect names it (`replaces`), not because the server noticed the silence.
+      servers.push(await startTestServer({ secret: SECRET, broker, limits: { pingIntervalMs: 60_000, pongTimeoutMs: 60_000 } }));
     }
     // Client i talks to server i % servers, through its own proxy.
     for (let i = 0; i < N; i++) proxies.push(await new TcpProxy(servers[i % servers.length]!.port).start());
@@ -60,7 +64,7 @@ describe.each(TOPOLOGIES)('presence convergence under faults: $name', (topology)
     await redis?.kill();
   });
 
-  it('random states, cut links, close/connect, leaves and rejoins: every roster ends exact, with the last states', { timeout: 120_000 }, async () => {
+  it('random states, cut and frozen links, close/connect, leaves and rejoins: every roster ends exact, with the last states', { timeout: 120_000 }, async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(step, { minLength: 5, maxLength: 25 }), async (steps) => {
         const sigs: Signal[] = [];
@@ -73,6 +77,9 @@ describe.each(TOPOLOGIES)('presence convergence under faults: $name', (topology)
               WebSocket: NodeWebSocket,
               url: `ws://127.0.0.1:${proxies[i]!.port}/signal/v1/pubsub`,
               reconnect: { initialDelay: 20, maxDelay: 100 },
+              // A frozen link (nothing passes, nothing closes) is noticed by the keepalive within about a second.
+              pingInterval: 300,
+              pongTimeout: 1000,
             });
             sig.on('error', () => {}); // refusals while cut are expected; convergence is what is checked
             sigs.push(sig);
@@ -86,6 +93,8 @@ describe.each(TOPOLOGIES)('presence convergence under faults: $name', (topology)
               model[who]!.state = op.v;
             } else if (op.k === 'cut') {
               proxies[who]!.cut();
+            } else if (op.k === 'freeze') {
+              proxies[who]!.freeze(); // a network change: the old link is silently dead, the server still holds it
             } else if (op.k === 'bounce') {
               // close() and connect() again: channels and my state are kept and restored.
               sigs[who]!.close();
@@ -115,6 +124,8 @@ describe.each(TOPOLOGIES)('presence convergence under faults: $name', (topology)
           }
         } finally {
           for (const s of sigs) s.dispose();
+          // Frozen links are still open at the TCP level (the server replaced their sessions, or will when it closes).
+          for (const p of proxies) p.cut();
         }
         // Everyone gone: the server holds nobody.
         await waitFor(() => servers.every((srv) => srv.server.stats().connections === 0), 5000, 'all disconnected');
