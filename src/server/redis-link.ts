@@ -230,14 +230,17 @@ export class RedisLink implements BrokerLink {
     try {
       const pre = channelTopic('');
       const channels = [...this.topics].filter((t) => t.startsWith(pre)).map((t) => t.slice(pre.length));
+      // Anti-entropy: now and then the core re-reads these rosters and corrects what a lost message left wrong. Its
+      // reads go through `members` -> `liveRoster`, which reaps dead nodes' entries too, so on that tick they are
+      // this sweep's reads (each roster is read once per tick, not twice).
+      if (channels.length && Date.now() - this.reconciledAt >= this.reconcileMs) {
+        this.reconciledAt = Date.now();
+        this.handlers.resync(channels);
+        return;
+      }
       // Batches of concurrent reads: one round trip per batch, not per channel.
       for (let i = 0; i < channels.length && this.up; i += SWEEP_BATCH) {
         await Promise.all(channels.slice(i, i + SWEEP_BATCH).map((c) => this.liveRoster(c)));
-      }
-      // Anti-entropy: now and then the core re-reads these rosters and corrects what a lost message left wrong.
-      if (this.up && channels.length && Date.now() - this.reconciledAt >= this.reconcileMs) {
-        this.reconciledAt = Date.now();
-        this.handlers.resync(channels);
       }
     } catch {
       // Redis dropped: the next sweep (after sync) tries again.
