@@ -461,37 +461,44 @@ export class SignalCore {
    */
   private async resync(channels?: string[]): Promise<void> {
     const link = await this.linkP;
-    for (const name of channels ?? [...this.channels.keys()]) {
-      const c = this.channels.get(name);
-      if (!c) continue;
-      try {
-        if (!channels) {
-          await link.subscribe(channelTopic(name));
-          for (const [addr, s] of c.members) {
-            if (s.presenceIn(name)) await link.addMember(name, { address: addr, state: c.roster.get(addr) });
-          }
-        }
-        const { fresh, touched, states } = await this.readRoster(link, name);
-        for (const [addr, state] of states) if (fresh.has(addr)) fresh.set(addr, state);
-        if (this.channels.get(name) !== c) continue;
-        for (const addr of [...c.roster.keys()]) {
-          if (!fresh.has(addr) && !touched.has(addr)) this.onMembersLost(name, [addr]);
-        }
-        for (const [addr, state] of fresh) {
-          if (touched.has(addr) || c.members.has(addr)) continue;
-          const known = c.roster.has(addr);
-          if (known && JSON.stringify(c.roster.get(addr)) === JSON.stringify(state)) continue;
-          c.roster.set(addr, state);
-          if (!known) this.fanOut(c, outFrame(encodeNotification(METHOD.join, { id: name, from: addr })), null);
-          if (state !== undefined) {
-            this.fanOut(c, outFrame(encodeNotification(METHOD.publish, { id: name, from: addr, state })), null);
-          }
-        }
-      } catch {
-        // The broker dropped again; the next resync retries.
-      }
+    const names = channels ?? [...this.channels.keys()];
+    // Batches of concurrent channels: one broker round trip per batch, not per channel (a node may hold thousands).
+    for (let i = 0; i < names.length; i += RESYNC_BATCH) {
+      await Promise.all(names.slice(i, i + RESYNC_BATCH).map((name) => this.resyncChannel(link, name, !channels)));
     }
     if (!channels) for (const identity of this.byIdentity.keys()) void link.subscribe(identityTopic(identity));
+  }
+
+  /** Reconcile one channel's roster with the broker's (first resubscribe and re-add my members after an outage). */
+  private async resyncChannel(link: BrokerLink, name: string, afterOutage: boolean): Promise<void> {
+    const c = this.channels.get(name);
+    if (!c) return;
+    try {
+      if (afterOutage) {
+        await link.subscribe(channelTopic(name));
+        for (const [addr, s] of c.members) {
+          if (s.presenceIn(name)) await link.addMember(name, { address: addr, state: c.roster.get(addr) });
+        }
+      }
+      const { fresh, touched, states } = await this.readRoster(link, name);
+      for (const [addr, state] of states) if (fresh.has(addr)) fresh.set(addr, state);
+      if (this.channels.get(name) !== c) return;
+      for (const addr of [...c.roster.keys()]) {
+        if (!fresh.has(addr) && !touched.has(addr)) this.onMembersLost(name, [addr]);
+      }
+      for (const [addr, state] of fresh) {
+        if (touched.has(addr) || c.members.has(addr)) continue;
+        const known = c.roster.has(addr);
+        if (known && JSON.stringify(c.roster.get(addr)) === JSON.stringify(state)) continue;
+        c.roster.set(addr, state);
+        if (!known) this.fanOut(c, outFrame(encodeNotification(METHOD.join, { id: name, from: addr })), null);
+        if (state !== undefined) {
+          this.fanOut(c, outFrame(encodeNotification(METHOD.publish, { id: name, from: addr, state })), null);
+        }
+      }
+    } catch {
+      // The broker dropped again; the next resync retries.
+    }
   }
 
   /** Read a roster, noting which addresses broker messages touched while the read was in flight. */
@@ -539,6 +546,8 @@ export class SignalCore {
 }
 
 const NO_CLAIMS: Record<string, unknown> = Object.freeze({});
+/** Channels reconciled concurrently by `resync`. */
+const RESYNC_BATCH = 64;
 
 /** What changed while a roster was being read from the broker (those changes are newer than the read). */
 interface RosterRead {
