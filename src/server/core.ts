@@ -94,7 +94,7 @@ export class SignalCore {
    * Register an authenticated connection; returns its session. `replaces`: the address of this client's previous
    * connection (the client sends it when it reconnects), which this or another node may still hold open (a
    * half-open socket after a network change, or a dead node until its TTL). An endpoint of the same identity and
-   * device is closed at once, so its presence leaves now instead of after the dead-peer timeout; any other
+   * device is closed at once, so its presence leaves now instead of after the dead-peer timeout; every other
    * address is ignored.
    */
   connect(transport: Transport, identity: string, device: string, claims: Record<string, unknown> = {}, replaces?: string | null): Session {
@@ -326,7 +326,7 @@ export class SignalCore {
     c.members.set(s.address, s);
     s.addChannel(name, presence);
     const old = this.replacing.get(s);
-    if (old !== undefined && c.roster.has(old) && !c.members.has(old)) this.evict(c, old);
+    if (old !== undefined && c.roster.has(old) && !c.members.has(old)) this.dropMember(c, old);
     if (presence) {
       const max = this.limits.maxBufferedBytes;
       // Tell the newcomer about everyone already there, then their states.
@@ -362,21 +362,18 @@ export class SignalCore {
     const c = this.channels.get(name);
     if (!c || c.members.get(s.address) !== s) return;
     c.members.delete(s.address);
-    this.touch(name, s.address);
-    if (presence && c.roster.delete(s.address)) {
-      const frame = outFrame(encodeNotification(METHOD.leave, { id: name, from: s.address }));
-      this.fanOut(c, frame, null);
-      void this.link?.removeMember(name, s.address);
-      void this.link?.publish(channelTopic(name), { t: 'leave', ch: name, from: s.address, frame: frame.text });
-    }
+    if (presence) this.dropMember(c, s.address);
+    else this.touch(name, s.address);
     this.closeIfEmpty(c);
   }
 
   /**
-   * Drop `address` (an endpoint its own client replaced, held by another node, maybe a dead one) from a roster now,
-   * rather than when its node's TTL runs out. A live node holding it closes it too (idempotent leaves).
+   * Remove a presence member from a roster and announce the leave here, to the broker's roster and to the other
+   * nodes. Used for a local member leaving, and for an endpoint its own client replaced (held by another node, maybe
+   * a dead one), which then goes now rather than when its node's TTL runs out; a live node holding it closes it too
+   * (leaves are idempotent).
    */
-  private evict(c: LocalChannel, address: string): void {
+  private dropMember(c: LocalChannel, address: string): void {
     this.touch(c.name, address);
     if (!c.roster.delete(address)) return;
     const frame = outFrame(encodeNotification(METHOD.leave, { id: c.name, from: address }));

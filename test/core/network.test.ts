@@ -4,9 +4,9 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { Signal, type Channel, type SignalOptions } from '../../src/client/index.js';
-import { NodeWebSocket, startTestServer, type TestServer } from '../../src/testing/index.js';
+import { startTestServer, type TestServer } from '../../src/testing/index.js';
 import { waitFor } from '../helpers/wait.js';
-import { TcpProxy } from './tcp-proxy.js';
+import { clientVia, TcpProxy } from './tcp-proxy.js';
 
 let srv: TestServer;
 let proxy: TcpProxy;
@@ -18,14 +18,8 @@ afterEach(async () => {
 });
 
 async function viaProxy(identity: string, opts: SignalOptions = {}): Promise<Signal> {
-  const sig = new Signal(await srv.token(identity, 'web'), {
-    WebSocket: NodeWebSocket,
-    url: proxy.url,
-    reconnect: { initialDelay: 100, maxDelay: 300 },
-    ...opts,
-  });
+  const sig = await clientVia(srv, proxy, identity, opts);
   clients.push(sig);
-  await waitFor(() => sig.state === 'open', 5000);
   return sig;
 }
 type Ev = [string, number];

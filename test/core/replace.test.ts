@@ -9,7 +9,7 @@ import { Signal, type Channel, type SignalOptions } from '../../src/client/index
 import { MemoryBroker } from '../../src/server/index.js';
 import { NodeWebSocket, startTestServer, type TestServer } from '../../src/testing/index.js';
 import { sleep, waitFor } from '../helpers/wait.js';
-import { TcpProxy } from './tcp-proxy.js';
+import { clientVia, TcpProxy } from './tcp-proxy.js';
 
 const servers: TestServer[] = [];
 const proxies: TcpProxy[] = [];
@@ -35,18 +35,10 @@ async function proxyTo(port: number): Promise<TcpProxy> {
   return p;
 }
 
-/** A client on `srv`'s secret through `proxy`, noticing a dead link within about a second. */
+/** A client of `srv` through `proxy`, noticing a dead link within about a second. */
 async function viaProxy(srv: TestServer, proxy: TcpProxy, identity: string, opts: SignalOptions = {}): Promise<Signal> {
-  const sig = new Signal(await srv.token(identity, 'web'), {
-    WebSocket: NodeWebSocket,
-    url: proxy.url,
-    reconnect: { initialDelay: 50, maxDelay: 100 },
-    pingInterval: 300,
-    pongTimeout: 600,
-    ...opts,
-  });
+  const sig = await clientVia(srv, proxy, identity, { reconnect: { initialDelay: 50, maxDelay: 100 }, pingInterval: 300, pongTimeout: 600, ...opts });
   clients.push(sig);
-  await waitFor(() => sig.state === 'open', 5000);
   return sig;
 }
 

@@ -1,4 +1,7 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
+import { Signal, type SignalOptions } from '../../src/client/index.js';
+import { NodeWebSocket, type TestServer } from '../../src/testing/index.js';
+import { waitFor } from '../helpers/wait.js';
 
 /**
  * A loopback TCP proxy in front of a real server, to cut or freeze a client's link the way a
@@ -70,4 +73,16 @@ export class TcpProxy {
     if (this.server) await new Promise<void>((r) => this.server!.close(() => r()));
     this.server = null;
   }
+}
+
+/** A real client of `srv` (its token, `identity/web`) whose link runs through `proxy`, once open. */
+export async function clientVia(srv: TestServer, proxy: TcpProxy, identity: string, opts: SignalOptions = {}): Promise<Signal> {
+  const sig = new Signal(await srv.token(identity, 'web'), {
+    WebSocket: NodeWebSocket,
+    url: proxy.url,
+    reconnect: { initialDelay: 100, maxDelay: 300 },
+    ...opts,
+  });
+  await waitFor(() => sig.state === 'open', 5000);
+  return sig;
 }
