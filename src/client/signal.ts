@@ -39,7 +39,7 @@ export interface SignalOptions {
   maxQueue?: number;
   /** Keepalive `_ping` interval in ms. @default 25000 */
   pingInterval?: number;
-  /** Reconnect when nothing arrives this long after a `_ping`, in ms. @default 10000 */
+  /** Reconnect when nothing arrives this long after a `_ping`, or when a connection attempt has not opened and answered within it, in ms. @default 10000 */
   pongTimeout?: number;
   /** Request (join) timeout in ms. @default 10000 */
   requestTimeout?: number;
@@ -201,6 +201,9 @@ export class Signal<M extends object = Payload> extends Emitter<SignalEvents<M>>
       return;
     }
     this.#ws = ws;
+    // The opening handshake and the first frame after it must come within `pongTimeout` too: a link that dies
+    // mid-handshake (nothing passes, nothing closes) would otherwise leave the socket connecting for ever.
+    this.#armPongTimeout(true);
     ws.onopen = () => this.#onSocketOpen(ws);
     ws.onmessage = (ev) => {
       if (this.#ws === ws) this.#onFrame(ev.data);

@@ -346,6 +346,24 @@ describe('close()', () => {
   });
 });
 
+describe('a connection attempt that never opens', () => {
+  it('is dropped after pongTimeout and retried (a link that died mid-handshake never hangs the client)', () => {
+    const { sig, fake, states } = setup({ pongTimeout: 1000, reconnect: { initialDelay: 100, maxDelay: 100, jitter: false } });
+    expect(fake.sockets.length).toBe(1);
+    vi.advanceTimersByTime(999);
+    expect(fake.sockets.length).toBe(1);
+    expect(sig.state).toBe('connecting');
+    vi.advanceTimersByTime(1 + 100);
+    expect(fake.sockets.length).toBe(2); // the stalled attempt was given up, and a new one made after the backoff
+    expect(states).toEqual(['reconnecting']); // 'connecting' was emitted in the constructor, before the listener
+    fake.last().accept();
+    expect(sig.state).toBe('open');
+    vi.advanceTimersByTime(5000); // once open, the handshake deadline is gone (keepalive pings answer it)
+    expect(fake.sockets.length).toBe(2);
+    sig.close();
+  });
+});
+
 describe('frames the client does not handle', () => {
   it('an unknown method, or a reply with an id it never sent (string, null, object), changes nothing and reports nothing', async () => {
     const { sig, fake, errors } = setup({ pingInterval: 1e9 });
