@@ -10,6 +10,7 @@ import {
   type JWTVerifyGetKey,
 } from 'jose';
 import { parseSubject } from '../protocol/address.js';
+import { isWellFormed } from '../protocol/well-formed.js';
 
 /** How the server verifies tokens. Exactly one of `secret`, `publicKey`, `jwks`. */
 export interface AuthOptions {
@@ -25,6 +26,19 @@ export interface AuthOptions {
   audience?: string | string[];
   /** Expected `iss`, when set. */
   issuer?: string | string[];
+  /**
+   * Refuse a token without `exp` (`invalid token: missing exp`): such a token would be valid for ever.
+   * Set `false` only for an issuer that cannot set `exp`.
+   * @default true
+   */
+  requireExp?: boolean;
+  /**
+   * Clock skew allowed, in seconds, between the token issuer and this server for `nbf` and `iat`: a token whose
+   * `nbf` is further ahead is refused (`invalid token: nbf in the future`), one whose `iat` is further ahead too
+   * (`invalid token: iat in the future`). `exp` gets no such leeway: a token is refused from its `exp` on.
+   * @default 30
+   */
+  clockToleranceSec?: number;
 }
 
 /** A verified token. */
@@ -53,13 +67,23 @@ const UNAVAILABLE_CODES = new Set(['ERR_JWKS_TIMEOUT', 'ERR_JOSE_GENERIC', 'ERR_
 
 type Verifier = (jwt: string) => Promise<JWTPayload>;
 
+/** Default {@link AuthOptions.clockToleranceSec}. */
+const DEFAULT_CLOCK_TOLERANCE_SEC = 30;
+
 /** Build a verifier from the options; throws `TypeError` on a bad combination. */
 export function createVerifier(opts: AuthOptions): (jwt: string) => Promise<VerifiedToken> {
   const given = [opts.secret, opts.publicKey, opts.jwks].filter((v) => v !== undefined).length;
   if (given !== 1) throw new TypeError('give exactly one of `secret`, `publicKey` or `jwks`');
+  const tolerance = opts.clockToleranceSec ?? DEFAULT_CLOCK_TOLERANCE_SEC;
+  if (typeof tolerance !== 'number' || !Number.isFinite(tolerance) || tolerance < 0) {
+    throw new TypeError('`clockToleranceSec` must be a finite number of seconds, at least 0');
+  }
+  const requireExp = opts.requireExp ?? true;
   const claimsOpts = {
     ...(opts.audience === undefined ? {} : { audience: opts.audience }),
     ...(opts.issuer === undefined ? {} : { issuer: opts.issuer }),
+    // jose applies it to `nbf` and `exp`; `exp` is checked again below without it.
+    clockTolerance: tolerance,
   };
   let verify: Verifier;
   if (opts.secret !== undefined) {
@@ -70,6 +94,7 @@ export function createVerifier(opts: AuthOptions): (jwt: string) => Promise<Veri
     const alg = opts.publicKeyAlg ?? 'RS256';
     const pk = opts.publicKey;
     const keyP: Promise<CryptoKey> = typeof pk === 'string' ? importSPKI(pk, alg) : Promise.resolve(pk);
+    keyP.catch(() => {}); // a bad PEM refuses each token (keys unavailable), never an unhandled rejection
     verify = async (jwt) => (await jwtVerify(jwt, await keyP, { ...claimsOpts, algorithms: [alg] })).payload;
   } else {
     const j = opts.jwks!;
@@ -88,8 +113,19 @@ export function createVerifier(opts: AuthOptions): (jwt: string) => Promise<Veri
       if (typeof code !== 'string' || UNAVAILABLE_CODES.has(code)) {
         throw new TokenError(`token keys unavailable: ${(e as Error).message}`, true);
       }
+      if (code === 'ERR_JWT_CLAIM_VALIDATION_FAILED' && (e as { claim?: string }).claim === 'nbf' && (e as { reason?: string }).reason === 'check_failed') {
+        throw new TokenError('invalid token: nbf in the future');
+      }
       throw new TokenError(`invalid token: ${(e as Error).message}`);
     }
+    // jose has checked that `exp`, `iat` and `nbf`, when present, are numbers.
+    const now = Math.floor(Date.now() / 1000);
+    if (claims.exp === undefined) {
+      if (requireExp) throw new TokenError('invalid token: missing exp');
+    } else if (claims.exp <= now) {
+      throw new TokenError('token expired');
+    }
+    if (claims.iat !== undefined && claims.iat > now + tolerance) throw new TokenError('invalid token: iat in the future');
     const sub = parseSubject(claims.sub);
     if (!sub) throw new TokenError('token sub must be identity/device');
     return { ...sub, claims };
@@ -113,12 +149,12 @@ export interface SignOptions {
 
 /** Mint an HS256 access token with `sub` = `identity/device` and `aud` = the server URL. */
 export async function signAccessToken(opts: SignOptions): Promise<string> {
-  if (typeof opts.identity !== 'string' || opts.identity.length === 0 || opts.identity.includes('/')) {
-    throw new TypeError('identity must be a non-empty string without "/"');
+  if (typeof opts.identity !== 'string' || opts.identity.length === 0 || opts.identity.includes('/') || !isWellFormed(opts.identity)) {
+    throw new TypeError('identity must be a non-empty, well-formed string without "/"');
   }
   const device = opts.device ?? randomId(8);
-  if (typeof device !== 'string' || device.length === 0 || device.includes('/')) {
-    throw new TypeError('device must be a non-empty string without "/"');
+  if (typeof device !== 'string' || device.length === 0 || device.includes('/') || !isWellFormed(device)) {
+    throw new TypeError('device must be a non-empty, well-formed string without "/"');
   }
   const key = secretBytes(opts.secret);
   const now = Math.floor(Date.now() / 1000);

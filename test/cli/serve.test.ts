@@ -179,6 +179,17 @@ describe('react-signal-service serve', () => {
       expect(await exitOf(r)).toEqual({ code: 0, signal: null });
       expect(r.out()).toMatch(/Usage: react-signal-service serve/);
       for (const flag of ['--port', '--host', '--secret', '--dev-tokens', '--redis', '--public-url']) expect(r.out()).toContain(flag);
+      for (const [flag, envName] of [
+        ['--audience', 'SIGNAL_AUDIENCE'],
+        ['--issuer', 'SIGNAL_ISSUER'],
+        ['--public-key', 'SIGNAL_PUBLIC_KEY'],
+        ['--public-key-alg', 'SIGNAL_PUBLIC_KEY_ALG'],
+        ['--jwks', 'SIGNAL_JWKS'],
+        ['--allow-no-exp', 'SIGNAL_ALLOW_NO_EXP'],
+      ]) {
+        expect(r.out()).toContain(flag);
+        expect(r.out()).toContain(envName);
+      }
     }
   });
 

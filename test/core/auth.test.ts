@@ -213,3 +213,67 @@ describe('asymmetric keys', () => {
     expect(() => createSignalServer({ secret: '' })).toThrow(TypeError);
   });
 });
+
+describe('claims: exp required, iat and nbf not ahead of the clock', () => {
+  const servers: SignalServer[] = [];
+  afterAll(async () => {
+    for (const s of servers) await s.close();
+  });
+  async function start(opts: SignalServerOptions): Promise<string> {
+    const s = createSignalServer(opts);
+    servers.push(s);
+    return (await s.listen(0, '127.0.0.1')).url;
+  }
+  const YEAR = 365 * 24 * 3600;
+  const hs = (claims: Record<string, unknown>, secret = srv.secret) =>
+    new SignJWT({ sub: 'alice/web', ...claims }).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(secret));
+
+  it('a token without exp -> 4401 "invalid token: missing exp" (by default)', async () => {
+    expect(await expectRefused(srv.url, await hs({ aud: srv.url, iat: nowS() }))).toBe('invalid token: missing exp');
+    expect(await expectRefused(srv.url, await hs({}))).toBe('invalid token: missing exp');
+  });
+
+  it('iat ten years ahead -> 4401 "invalid token: iat in the future" (also with a far exp)', async () => {
+    const jwt = await hs({ iat: nowS() + 10 * YEAR, exp: nowS() + 10 * YEAR + 3600 });
+    expect(await expectRefused(srv.url, jwt)).toBe('invalid token: iat in the future');
+    expect(await expectRefused(srv.url, await hs({ iat: nowS() + 120, exp: nowS() + 3600 }))).toBe('invalid token: iat in the future');
+  });
+
+  it('nbf ahead -> 4401 "invalid token: nbf in the future"', async () => {
+    expect(await expectRefused(srv.url, await hs({ nbf: nowS() + 3600, exp: nowS() + 7200 }))).toBe('invalid token: nbf in the future');
+  });
+
+  it('iat and nbf within the default 30 s clock skew are accepted; exp gets no leeway', async () => {
+    await expectAccepted(srv.url, await hs({ iat: nowS() + 10, nbf: nowS() + 10, exp: nowS() + 3600 }));
+    expect(await expectRefused(srv.url, await hs({ iat: nowS() - 60, exp: nowS() - 1 }))).toBe('token expired');
+  });
+
+  it('requireExp: false accepts a token without exp (iat still checked); clockToleranceSec moves the skew', async () => {
+    const lax = await start({ secret: 'lax', requireExp: false });
+    await expectAccepted(lax, await hs({ iat: nowS() }, 'lax'));
+    expect(await expectRefused(lax, await hs({ iat: nowS() + 10 * YEAR }, 'lax'))).toBe('invalid token: iat in the future');
+    const strict = await start({ secret: 'strict', clockToleranceSec: 0 });
+    expect(await expectRefused(strict, await hs({ iat: nowS() + 5, exp: nowS() + 3600 }, 'strict'))).toBe('invalid token: iat in the future');
+    expect(await expectRefused(strict, await hs({ nbf: nowS() + 5, exp: nowS() + 3600 }, 'strict'))).toBe('invalid token: nbf in the future');
+    const wide = await start({ secret: 'wide', clockToleranceSec: 300 });
+    await expectAccepted(wide, await hs({ iat: nowS() + 120, nbf: nowS() + 120, exp: nowS() + 3600 }, 'wide'));
+    expect(await expectRefused(wide, await hs({ exp: nowS() - 1 }, 'wide'))).toBe('token expired');
+  });
+
+  it('a token without aud when an audience is configured -> 4401', async () => {
+    const url = await start({ secret: 'aud', audience: 'https://signal.example' });
+    expect(await expectRefused(url, await hs({ exp: nowS() + 3600 }, 'aud'))).toMatch(/^invalid token: missing required "aud"/);
+    await expectAccepted(url, await hs({ aud: 'https://signal.example', exp: nowS() + 3600 }, 'aud'));
+  });
+
+  it('a bad clockToleranceSec throws TypeError; a bad PEM refuses tokens (1011) without an unhandled rejection', async () => {
+    for (const clockToleranceSec of [-1, Number.NaN, Infinity]) {
+      expect(() => createSignalServer({ secret: 's', clockToleranceSec })).toThrow(TypeError);
+    }
+    const url = await start({ publicKey: '-----BEGIN PUBLIC KEY-----\nnot a key\n-----END PUBLIC KEY-----\n' });
+    const c = pool.add(rawSocket(url, await hs({ exp: nowS() + 3600 })));
+    const { code, reason } = await c.waitClose(10_000);
+    expect(code).toBe(1011);
+    expect(reason).toMatch(/keys unavailable/);
+  });
+});
