@@ -275,9 +275,45 @@ export class Signal<M extends object = Payload> extends Emitter<SignalEvents<M>>
     };
   }
 
-  /** A new token while closed after a refusal (not after `close()`, and reconnecting is allowed): use it now. */
+  /**
+   * A new token. While open: hand it to the server in place (`signal.refresh`, extension), so the connection
+   * outlives the old token's `exp` with no reconnect. While closed after a refusal (not after `close()`, and
+   * reconnecting is allowed): connect with it now.
+   */
   #connectWithNewToken(): void {
+    if (this.#state === 'open' && this.#ws) return this.#refreshInPlace();
     if (this.#state === 'closed' && !this.#ws && this.#connectedToken !== null && this.#reconnectAllowed()) this.connect();
+  }
+
+  /**
+   * Send the current token on the open connection when it is for the same identity and device as the one
+   * connected with (another one is used by the next connect). A server without the extension (-32601) closes the
+   * connection at the old `exp` with 4401, and the client then reconnects with the new token at once.
+   */
+  #refreshInPlace(): void {
+    const token = this.#token;
+    const jwt = token.jwt;
+    const connected = this.#connectedToken;
+    if (jwt === connected || connected === null || token.isExpired()) return;
+    let same = false;
+    try {
+      const was = new AccessToken(connected);
+      was.dispose(); // read only: no expiry timer
+      same = was.identity === token.identity && was.device === token.device;
+    } catch {
+      // not a token we can read: leave it to the next connect
+    }
+    if (!same) return;
+    this.#request(METHOD.refresh, { jwt }).then(
+      () => {
+        if (this.#connectedToken === connected) this.#connectedToken = jwt;
+      },
+      (e: SignalError) => {
+        // An older server, or the connection went meanwhile (the reconnect uses the new token): nothing to report.
+        if (e.rpcCode === ERROR.METHOD_NOT_FOUND || e.code === CLIENT_ERROR.CLOSED) return;
+        this.emit('error', e);
+      },
+    );
   }
 
   #reconnectAllowed(): boolean {

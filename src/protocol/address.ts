@@ -1,3 +1,5 @@
+import { isWellFormed } from './well-formed.js';
+
 /** A parsed endpoint address: `identity`, `identity/device` or `identity/device/route`. */
 export interface Address {
   identity: string;
@@ -7,10 +9,10 @@ export interface Address {
 
 /**
  * Parse an address. Returns `null` when it is not a string of one to three non-empty
- * `/`-separated parts, or longer than `maxLength`.
+ * `/`-separated parts, longer than `maxLength`, or not well-formed UTF-16 (a lone surrogate).
  */
 export function parseAddress(value: unknown, maxLength = 512): Address | null {
-  if (typeof value !== 'string' || value.length === 0 || value.length > maxLength) return null;
+  if (typeof value !== 'string' || value.length === 0 || value.length > maxLength || !isWellFormed(value)) return null;
   // indexOf rather than split: no array per call (every direct message is parsed here).
   const a = value.indexOf('/');
   if (a === -1) return { identity: value };

@@ -5,6 +5,11 @@ export const METHOD = {
   joinBack: 'signal.join_back',
   leave: 'signal.leave',
   publish: 'signal.publish',
+  /**
+   * Extension (client → server, a request): hand the server a new token for the same `identity/device` on the open
+   * socket, so the connection outlives the old token's `exp` without a reconnect. Params `{ jwt }`.
+   */
+  refresh: 'signal.refresh',
   /** Extension: a refused notification. Old clients ignore it. */
   error: 'signal.error',
 } as const;
@@ -34,6 +39,12 @@ export const ERROR = {
   TOO_MANY_CHANNELS: -32005,
   NOT_JOINED: -32006,
   SHUTTING_DOWN: -32007,
+  /** Too many calls waiting behind an unfinished one (a join waiting on `authorize`). */
+  BUSY: -32008,
+  /** The channel holds `maxMembersPerChannel` members already. */
+  CHANNEL_FULL: -32009,
+  /** A state update from a member that joined without presence (a state is kept only for presence members). */
+  PRESENCE_REQUIRED: -32010,
 } as const;
 export type ErrorNumber = (typeof ERROR)[keyof typeof ERROR];
 
@@ -55,6 +66,9 @@ export const ERROR_CODE = {
   [-32005]: 'SIGNAL_ERR_TOO_MANY_CHANNELS',
   [-32006]: 'SIGNAL_ERR_NOT_JOINED',
   [-32007]: 'SIGNAL_ERR_SHUTTING_DOWN',
+  [-32008]: 'SIGNAL_ERR_BUSY',
+  [-32009]: 'SIGNAL_ERR_CHANNEL_FULL',
+  [-32010]: 'SIGNAL_ERR_PRESENCE_REQUIRED',
 } as const satisfies Record<ErrorNumber, string>;
 
 /** Client-side error codes (never on the wire). */
@@ -83,6 +97,10 @@ export const CLOSE = {
   /** Extension: a newer connection of the same identity/device said it replaces this one (`replaces` in its URL). */
   REPLACED: 4409,
   FLOOD: 4429,
+  /** Extension: this identity holds `maxConnectionsPerIdentity` connections on this server process already. */
+  TOO_MANY_CONNECTIONS: 4430,
+  /** The server process holds `maxConnections` connections already (WebSocket's "try again later"). */
+  TRY_AGAIN_LATER: 1013,
 } as const;
 
 /** Default server limits (all overridable through `createSignalServer({ limits })`). */
@@ -99,8 +117,37 @@ export const DEFAULT_LIMITS = {
   framesPerSecond: 50,
   /** Frames a connection may send in a burst above the sustained rate. */
   frameBurst: 200,
-  /** Bytes queued for one slow consumer before that socket is dropped. */
+  /**
+   * Bytes queued for one reader above which it counts as behind. A reader that stays behind for
+   * `slowConsumerMs` (it fails to drain), or whose queue passes `maxBufferedHardBytes`, is dropped; one burst
+   * that a reading client drains in time never is.
+   */
   maxBufferedBytes: 4_194_304, // 4 MiB
+  /** How long a reader may stay above `maxBufferedBytes` before it is dropped as a slow consumer, in ms. */
+  slowConsumerMs: 10_000,
+  /**
+   * Bytes queued for one reader past which it is dropped at once (bounds the server's memory per connection).
+   * When only `maxBufferedBytes` is configured, this follows it at 4 times its value.
+   */
+  maxBufferedHardBytes: 16_777_216, // 16 MiB
+  /** Sustained bytes per second a connection may send (every frame counts its length). */
+  bytesPerSecond: 1_048_576, // 1 MiB/s
+  /** Bytes a connection may send in a burst above the sustained byte rate. */
+  byteBurst: 4_194_304, // 4 MiB
+  /** Largest state a presence member may set, in bytes of its JSON (a newcomer is sent every member's state). */
+  maxStateBytes: 16_384, // 16 KiB
+  /** Calls one connection may have waiting behind an unfinished one (a join waiting on `authorize`). */
+  maxPendingCalls: 256,
+  /** Bytes of frames one connection may have waiting behind an unfinished call. */
+  maxPendingBytes: 262_144, // 256 KiB
+  /** Members (with or without presence) one channel may hold on one server process. */
+  maxMembersPerChannel: 10_000,
+  /** Open connections of one identity on one server process. */
+  maxConnectionsPerIdentity: 100,
+  /** Open connections on one server process (`Infinity`: no cap but the file-descriptor limit). */
+  maxConnections: Infinity,
+  /** A socket closed by the server that does not answer the close handshake is dropped after this many ms. */
+  closeTimeoutMs: 2_000,
   /** Interval between WebSocket pings from the server, in ms. */
   pingIntervalMs: 5_000,
   /** A socket silent (no pong, no frame) for this long is terminated, in ms. */

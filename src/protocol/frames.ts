@@ -1,4 +1,5 @@
 import { ERROR, METHOD, PING, PONG, type ErrorNumber } from './constants.js';
+import { isWellFormed } from './well-formed.js';
 
 /** Any JSON object payload a user sends. */
 export type Payload = Record<string, unknown>;
@@ -20,6 +21,12 @@ export interface JoinParams {
 export interface LeaveParams {
   id: string;
 }
+/** Params of `signal.refresh` (extension): a new token for the same identity and device. */
+export interface RefreshParams {
+  jwt: string;
+}
+/** Longest token `signal.refresh` accepts, in characters. */
+export const MAX_JWT_LENGTH = 8192;
 /** Params of `signal.publish`; a state update is `{ id, state }`. */
 export interface PublishParams extends Payload {
   id: string;
@@ -30,7 +37,8 @@ export type ClientCall =
   | { method: typeof METHOD.send; params: SendParams; id?: RpcId }
   | { method: typeof METHOD.join; params: JoinParams; id?: RpcId }
   | { method: typeof METHOD.leave; params: LeaveParams; id?: RpcId }
-  | { method: typeof METHOD.publish; params: PublishParams; id?: RpcId };
+  | { method: typeof METHOD.publish; params: PublishParams; id?: RpcId }
+  | { method: typeof METHOD.refresh; params: RefreshParams; id?: RpcId };
 
 /** Params of the `signal.error` extension notification. */
 export interface ErrorParams {
@@ -72,7 +80,7 @@ export type ParsedClientFrame =
 
 /** The methods a client may call (a function, not a module-level Set, so client bundles drop it with parseClientFrame). */
 function isClientMethod(m: string): boolean {
-  return m === METHOD.publish || m === METHOD.send || m === METHOD.join || m === METHOD.leave;
+  return m === METHOD.publish || m === METHOD.send || m === METHOD.join || m === METHOD.leave || m === METHOD.refresh;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -92,6 +100,7 @@ export function channelNameError(name: unknown, maxLength: number): string | nul
   if (typeof name !== 'string') return 'channel id must be a string';
   if (name.length === 0) return 'channel id must not be empty';
   if (name.length > maxLength) return `channel id longer than ${maxLength} characters`;
+  if (!isWellFormed(name)) return 'channel id must be well-formed UTF-16 (no lone surrogate)';
   return null;
 }
 
@@ -134,7 +143,11 @@ export function parseClientFrame(text: string, opts: ParseOptions): ParsedClient
   }
   const params = msg.params;
   if (!isObject(params)) return refusal(rid, method, ERROR.INVALID_PARAMS, 'params must be an object');
-  if (method === METHOD.send) {
+  if (method === METHOD.refresh) {
+    if (typeof params.jwt !== 'string' || params.jwt.length === 0 || params.jwt.length > MAX_JWT_LENGTH) {
+      return refusal(rid, method, ERROR.INVALID_PARAMS, `jwt must be a token string of 1 to ${MAX_JWT_LENGTH} characters`);
+    }
+  } else if (method === METHOD.send) {
     if (typeof params.to !== 'string' || params.to.length === 0) {
       return refusal(rid, method, ERROR.INVALID_PARAMS, 'to must be a non-empty address string');
     }

@@ -12,6 +12,13 @@ export interface RosterMember {
   address: string;
   /** Last state (last writer wins), `undefined` when none was set. */
   state?: unknown;
+  /**
+   * Only in what `members` returns: the broker cannot tell whether this member is still there (its entry is missing
+   * but so is its node's heartbeat: after a Redis restart that node may not have rewritten its entries yet, or it
+   * may be dead), for a bounded time (the broker's TTL) after which it is reported present or absent. A reader keeps
+   * such a member if it holds it (no leave) and does not add it otherwise (no join). Never set with `state`.
+   */
+  unsure?: true;
 }
 
 /** What travels between nodes. `frame` is the encoded notification, ready to write to sockets. */
@@ -47,7 +54,10 @@ export interface BrokerLink {
   addMember(channel: string, member: RosterMember): void | Promise<void>;
   removeMember(channel: string, address: string): void | Promise<void>;
   setState(channel: string, address: string, state: unknown): void | Promise<void>;
-  /** Every presence member of `channel` on every node. */
+  /**
+   * Every presence member of `channel` on every node. A broker that cannot tell for some members (see
+   * {@link RosterMember.unsure}) lists them with `unsure: true`; it never reports a member absent for want of knowing.
+   */
   members(channel: string): RosterMember[] | Promise<RosterMember[]>;
   /** Leave the broker: this node's members are removed from every roster. */
   close(): void | Promise<void>;

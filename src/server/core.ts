@@ -7,11 +7,12 @@ import {
   type FrameError,
   type JoinParams,
   type PublishParams,
+  type RefreshParams,
   type RpcId,
   type SendParams,
 } from '../protocol/frames.js';
 import { channelTopic, identityTopic, MemoryBroker, type Broker, type BrokerLink, type BrokerMessage } from './broker.js';
-import { randomId } from './auth.js';
+import { randomId, type VerifiedToken } from './auth.js';
 import { flat, outFrame, Session, type OutFrame, type Transport } from './session.js';
 
 /** Per-channel access check. */
@@ -24,8 +25,19 @@ export interface CoreOptions {
   /** Overrides of {@link DEFAULT_LIMITS}. */
   limits?: Partial<Limits>;
   authorize?: Authorize;
+  /**
+   * Verify a token handed in on an open connection (`signal.refresh`, extension). The Node and in-page servers pass
+   * their own verifier; without it a refresh is refused (-32601) and connections are closed at their token's `exp`.
+   */
+  verifyToken?: (jwt: string) => Promise<VerifiedToken>;
   /** Clock, for tests. @default Date.now */
   now?: () => number;
+}
+
+/** Why a connection was not admitted: the close code and reason to send. */
+export interface Refusal {
+  code: number;
+  reason: string;
 }
 
 /** Counters returned by `stats()`. */
@@ -66,11 +78,21 @@ export class SignalCore {
   private shuttingDown = false;
   /** Sessions that replaced an earlier endpoint -> that endpoint's address (dropped from rosters on presence joins). */
   private readonly replacing = new Map<Session, string>();
+  private readonly verifyToken: ((jwt: string) => Promise<VerifiedToken>) | undefined;
+  /** Token expiries: whole second (ceil of `exp`) -> sessions whose token expires then. */
+  private readonly expiries = new Map<number, Set<Session>>();
+  /** Checks `expiries` once a second while any session has an `exp`. */
+  private expiryTimer: ReturnType<typeof setInterval> | null = null;
 
   constructor(opts: CoreOptions = {}) {
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
+    // The hard bound follows a configured soft bound unless it is set too.
+    if (opts.limits?.maxBufferedHardBytes === undefined && opts.limits?.maxBufferedBytes !== undefined) {
+      this.limits.maxBufferedHardBytes = 4 * opts.limits.maxBufferedBytes;
+    }
     this.now = opts.now ?? Date.now;
     this.authorize = opts.authorize;
+    this.verifyToken = opts.verifyToken;
     const broker = opts.broker ?? new MemoryBroker();
     this.linkP = Promise.resolve(
       broker.attach(this.nodeId, {
@@ -91,7 +113,26 @@ export class SignalCore {
   }
 
   /**
-   * Register an authenticated connection; returns its session. `replaces`: the address of this client's previous
+   * May a new connection of `identity` be accepted? `null` when yes; else the close code and reason (this process
+   * holds `maxConnections` connections, or this identity `maxConnectionsPerIdentity`).
+   */
+  admit(identity: string): Refusal | null {
+    if (this.shuttingDown) return { code: CLOSE.GOING_AWAY, reason: 'server shutting down' };
+    if (this.sessions.size >= this.limits.maxConnections) {
+      return { code: CLOSE.TRY_AGAIN_LATER, reason: `server full: ${this.limits.maxConnections} connections` };
+    }
+    const cur = this.byIdentity.get(identity);
+    const n = cur === undefined ? 0 : cur instanceof Set ? cur.size : 1;
+    if (n >= this.limits.maxConnectionsPerIdentity) {
+      return { code: CLOSE.TOO_MANY_CONNECTIONS, reason: `too many connections: ${this.limits.maxConnectionsPerIdentity} for this identity` };
+    }
+    return null;
+  }
+
+  /**
+   * Register an authenticated connection; returns its session. Call {@link admit} first. A token with an `exp`
+   * claim closes the connection with 4401 `token expired` at that time, unless a `signal.refresh` handed in a newer
+   * token first. `replaces`: the address of this client's previous
    * connection (the client sends it when it reconnects), which this or another node may still hold open (a
    * half-open socket after a network change, or a dead node until its TTL). An endpoint of the same identity and
    * device is closed at once, so its presence leaves now instead of after the dead-peer timeout; every other
@@ -102,6 +143,7 @@ export class SignalCore {
     // Claims are read only by `authorize`: without it, none are kept per connection.
     const s = new Session(transport, flat(identity), flat(device), route, this.authorize ? claims : NO_CLAIMS, this.limits.frameBurst, this.now());
     this.sessions.set(route, s);
+    this.setExpiry(s, claims.exp);
     const cur = this.byIdentity.get(s.identity);
     if (cur === undefined) {
       this.byIdentity.set(s.identity, s);
@@ -137,39 +179,60 @@ export class SignalCore {
       s.close(CLOSE.TOO_LARGE, 'frame too large');
       return;
     }
-    // Every frame counts toward the rate limit, `_ping` included (a ping flood is a flood).
-    const verdict = s.take(this.limits.framesPerSecond, this.limits.frameBurst, this.now());
+    // Every frame counts toward the rate limits, `_ping` included (a ping flood is a flood).
+    const verdict = s.take(this.limits, text.length, this.now());
     if (verdict === 'flood') return s.close(CLOSE.FLOOD, 'flood');
     const parsed = parseClientFrame(text, this.limits);
     if (parsed.kind === 'ping') return s.pong();
     if (parsed.kind === 'error') return this.refuse(s, parsed.error);
     const { call } = parsed;
-    if (verdict === 'refuse') {
-      return this.refuse(s, { code: ERROR.RATE_LIMITED, message: 'rate limited: slow down', method: call.method, ...idOf(call) });
+    if (verdict !== 'ok') {
+      const message = verdict === 'bytes' ? `rate limited: over ${this.limits.bytesPerSecond} bytes/s; slow down` : 'rate limited: slow down';
+      return this.refuse(s, { code: ERROR.RATE_LIMITED, message, method: call.method, ...idOf(call) });
     }
     if (this.shuttingDown) {
       return this.refuse(s, { code: ERROR.SHUTTING_DOWN, message: 'server is shutting down', method: call.method, ...idOf(call) });
     }
-    if (s.pending) {
-      const p: Promise<void> = s.pending
-        .then(() => this.dispatch(s, call))
-        .catch((e) => this.internal(s, e, call))
-        .finally(() => {
-          if (s.pending === p) s.pending = null;
-        });
-      s.pending = p;
+    if (s.busy) {
+      // Behind an unfinished call (a join waiting on `authorize`, a refresh): wait in order, within bounds.
+      const q = (s.queue ??= []);
+      if (q.length >= this.limits.maxPendingCalls || s.queuedBytes + text.length > this.limits.maxPendingBytes) {
+        return this.refuse(s, { code: ERROR.BUSY, message: 'too many calls waiting for an earlier one to finish', method: call.method, ...idOf(call) });
+      }
+      q.push({ call, bytes: text.length });
+      s.queuedBytes += text.length;
       return;
     }
+    this.run(s, call);
+  }
+
+  /** Run one call; an async one (join, refresh) makes the session busy until it ends, then the queue goes on. */
+  private run(s: Session, call: ClientCall): void {
+    let r: void | Promise<void>;
     try {
-      const r = this.dispatch(s, call);
-      if (r) {
-        const p: Promise<void> = r.catch((e) => this.internal(s, e, call)).finally(() => {
-          if (s.pending === p) s.pending = null;
-        });
-        s.pending = p;
-      }
+      r = this.dispatch(s, call);
     } catch (e) {
-      this.internal(s, e, call);
+      return this.internal(s, e, call);
+    }
+    if (!r) return;
+    s.busy = true;
+    r.catch((e: unknown) => this.internal(s, e, call)).finally(() => {
+      s.busy = false;
+      this.runQueued(s);
+    });
+  }
+
+  /** Run the calls that waited, until one is async again. A closed session's queue is gone already. */
+  private runQueued(s: Session): void {
+    const q = s.queue;
+    while (q !== null && q.length > 0 && !s.busy && !s.closed) {
+      const next = q.shift()!;
+      s.queuedBytes -= next.bytes;
+      this.run(s, next.call);
+    }
+    if (q !== null && q.length === 0) {
+      s.queue = null;
+      s.queuedBytes = 0;
     }
   }
 
@@ -184,20 +247,31 @@ export class SignalCore {
         return this.join(s, call.params, call.id);
       case METHOD.leave:
         return this.leaveCall(s, call.params.id, call.id);
+      case METHOD.refresh:
+        return this.refresh(s, call.params, call.id);
     }
   }
 
-  /** A binary frame: refused, never closes. */
-  receiveBinary(s: Session): void {
+  /**
+   * A binary frame of `bytes` bytes: refused, never closes by itself, but it counts against the rate limits like
+   * any frame (a flood of binary frames is closed with 4429 as any flood).
+   */
+  receiveBinary(s: Session, bytes = 0): void {
     if (s.closed) return;
+    const verdict = s.take(this.limits, bytes, this.now());
+    if (verdict === 'flood') return s.close(CLOSE.FLOOD, 'flood');
+    if (verdict !== 'ok') return; // over the limit: dropped without a reply (a reply would feed the flood)
     this.refuse(s, { code: ERROR.INVALID_REQUEST, message: 'binary frames are not supported; send JSON text' });
   }
 
   /** The transport closed: leave every channel (presence leaves at once). */
   disconnect(s: Session): void {
     s.closed = true;
+    s.queue = null; // calls waiting behind a hung one are dropped at once
+    s.queuedBytes = 0;
     if (this.sessions.get(s.route) !== s) return;
     this.sessions.delete(s.route);
+    this.setExpiry(s, undefined);
     this.replacing.delete(s);
     for (const name of s.channelNames()) this.leave(s, name);
     const cur = this.byIdentity.get(s.identity);
@@ -215,6 +289,8 @@ export class SignalCore {
   /** Stop: refuse new calls, close every session with `code`, detach from the broker. */
   async shutdown(code: number = CLOSE.GOING_AWAY, reason = 'server shutting down'): Promise<void> {
     this.shuttingDown = true;
+    if (this.expiryTimer !== null) clearInterval(this.expiryTimer);
+    this.expiryTimer = null;
     for (const s of [...this.sessions.values()]) {
       this.disconnect(s);
       s.closed = false;
@@ -242,14 +318,14 @@ export class SignalCore {
     if (!local) {
       void this.link?.publish(identityTopic(to.identity), { t: 'dm', to: params.to, from: s.address, frame: frame.text, ...(ch === undefined ? {} : { ch }) });
     }
-    s.result(rpcId, { ok: true }, this.limits.maxBufferedBytes);
+    s.result(rpcId, { ok: true }, this.limits);
   }
 
   private deliverDirect(to: Address, ch: string | undefined, frame: OutFrame, except: Session | null): void {
     if (to.route !== undefined) {
       const t = this.sessions.get(to.route);
       if (t && t !== except && addressMatches(to, t) && (ch === undefined || t.inChannel(ch))) {
-        t.write(frame, this.limits.maxBufferedBytes);
+        t.write(frame, this.limits);
       }
       return;
     }
@@ -262,7 +338,7 @@ export class SignalCore {
   private deliverTo(t: Session, to: Address, ch: string | undefined, frame: OutFrame, except: Session | null): void {
     if (t === except || (to.device !== undefined && t.device !== to.device)) return;
     if (ch !== undefined && !t.inChannel(ch)) return;
-    t.write(frame, this.limits.maxBufferedBytes);
+    t.write(frame, this.limits);
   }
 
   private publish(s: Session, params: PublishParams, rpcId: RpcId | undefined): void {
@@ -271,9 +347,17 @@ export class SignalCore {
     if (!c || !s.inChannel(name)) {
       return this.refuse(s, { code: ERROR.NOT_JOINED, message: `not joined to channel ${name}`, method: METHOD.publish, channel: name, ...rid(rpcId) });
     }
+    const hasState = 'state' in params;
+    if (hasState) {
+      if (!s.presenceIn(name)) {
+        return this.refuse(s, { code: ERROR.PRESENCE_REQUIRED, message: `a state needs presence: join ${name} with presence: true`, method: METHOD.publish, channel: name, ...rid(rpcId) });
+      }
+      if (jsonLongerThan(params.state, this.limits.maxStateBytes)) {
+        return this.refuse(s, { code: ERROR.TOO_LARGE, message: `state larger than ${this.limits.maxStateBytes} bytes`, method: METHOD.publish, channel: name, ...rid(rpcId) });
+      }
+    }
     params.from = s.address; // stamped on the parsed params (ours alone), not on a copy
     const frame = outFrame(encodeNotification(METHOD.publish, params));
-    const hasState = 'state' in params;
     if (hasState && c.roster.has(s.address)) {
       c.roster.set(s.address, params.state);
       void this.link?.setState(name, s.address, params.state);
@@ -282,12 +366,12 @@ export class SignalCore {
     void this.link?.publish(channelTopic(name), hasState
       ? { t: 'pub', ch: name, from: s.address, frame: frame.text, hasState: true, state: params.state }
       : { t: 'pub', ch: name, from: s.address, frame: frame.text });
-    s.result(rpcId, { ok: true }, this.limits.maxBufferedBytes);
+    s.result(rpcId, { ok: true }, this.limits);
   }
 
   private fanOut(c: LocalChannel, frame: OutFrame, except: Session | null): void {
-    const max = this.limits.maxBufferedBytes;
-    for (const m of c.members.values()) if (m !== except) m.write(frame, max);
+    const limits = this.limits;
+    for (const m of c.members.values()) if (m !== except) m.write(frame, limits);
   }
 
   private async join(s: Session, params: JoinParams, rpcId: RpcId | undefined): Promise<void> {
@@ -297,7 +381,7 @@ export class SignalCore {
       this.refuse(s, { code, message, method: METHOD.join, channel: name, ...rid(rpcId) });
     if (s.inChannel(name)) {
       if (s.presenceIn(name) === presence) {
-        return s.result(rpcId, { id: name, presence, members: this.channels.get(name)?.roster.size ?? 0, address: s.address, rate: this.rate() }, this.limits.maxBufferedBytes);
+        return s.result(rpcId, { id: name, presence, members: this.channels.get(name)?.roster.size ?? 0, address: s.address, rate: this.rate() }, this.limits);
       }
       this.leave(s, name); // presence changed: rejoin with the new flag
     }
@@ -323,29 +407,62 @@ export class SignalCore {
     const c = this.openChannel(name);
     await c.ready;
     if (s.closed || s.inChannel(name)) return this.closeIfEmpty(c);
+    if (Math.max(c.members.size, c.roster.size) >= this.limits.maxMembersPerChannel) {
+      this.closeIfEmpty(c);
+      return fail(ERROR.CHANNEL_FULL, `channel ${name} is full: ${this.limits.maxMembersPerChannel} members`);
+    }
     c.members.set(s.address, s);
     s.addChannel(name, presence);
     const old = this.replacing.get(s);
     if (old !== undefined && c.roster.has(old) && !c.members.has(old)) this.dropMember(c, old);
     if (presence) {
-      const max = this.limits.maxBufferedBytes;
-      // Tell the newcomer about everyone already there, then their states.
-      const states: OutFrame[] = [];
-      for (const [addr, state] of c.roster) {
-        if (addr === s.address) continue;
-        s.write(outFrame(encodeNotification(METHOD.joinBack, { id: name, from: addr })), max);
-        if (state !== undefined) {
-          states.push(outFrame(encodeNotification(METHOD.send, { id: name, from: addr, to: s.address, state })));
-        }
-      }
-      for (const f of states) s.write(f, max);
+      if (!(await this.replayRoster(s, c))) return;
       c.roster.set(s.address, undefined);
       const frame = outFrame(encodeNotification(METHOD.join, { id: name, from: s.address }));
       this.fanOut(c, frame, s);
       await this.link?.addMember(name, { address: s.address });
       void this.link?.publish(channelTopic(name), { t: 'join', ch: name, from: s.address, frame: frame.text });
     }
-    s.result(rpcId, { id: name, presence, members: c.roster.size, address: s.address, rate: this.rate() }, this.limits.maxBufferedBytes);
+    s.result(rpcId, { id: name, presence, members: c.roster.size, address: s.address, rate: this.rate() }, this.limits);
+  }
+
+  /**
+   * Tell a presence newcomer about everyone already there (`join_back`), then their states, with flow control: past
+   * {@link REPLAY_HIGH_WATER} queued bytes it waits for the reader to drain, so a roster of any size reaches a
+   * reading client, and the server never holds more than about that much of it per newcomer. Members that left
+   * meanwhile are skipped (the newcomer got their leave live), and a state is the newest at the time it is sent.
+   * `false` when the newcomer went away (or failed to drain within `slowConsumerMs` and was dropped).
+   */
+  private async replayRoster(s: Session, c: LocalChannel): Promise<boolean> {
+    const snapshot = [...c.roster.keys()];
+    const name = c.name;
+    for (const addr of snapshot) {
+      if (addr === s.address || !c.roster.has(addr)) continue;
+      s.write(outFrame(encodeNotification(METHOD.joinBack, { id: name, from: addr })), this.limits);
+      if (s.transport.bufferedAmount() > REPLAY_HIGH_WATER && !(await this.drained(s))) return false;
+    }
+    for (const addr of snapshot) {
+      if (addr === s.address) continue;
+      const state = c.roster.get(addr);
+      if (state === undefined) continue;
+      s.write(outFrame(encodeNotification(METHOD.send, { id: name, from: addr, to: s.address, state })), this.limits);
+      if (s.transport.bufferedAmount() > REPLAY_HIGH_WATER && !(await this.drained(s))) return false;
+    }
+    return !s.closed;
+  }
+
+  /** Wait until `s` has drained below half the high-water mark; drop it if it does not within `slowConsumerMs`. */
+  private async drained(s: Session): Promise<boolean> {
+    const since = Date.now();
+    while (!s.closed && s.transport.bufferedAmount() > REPLAY_HIGH_WATER / 2) {
+      if (Date.now() - since > this.limits.slowConsumerMs) {
+        s.closed = true;
+        s.transport.terminate();
+        return false;
+      }
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    return !s.closed;
   }
 
   private leaveCall(s: Session, name: string, rpcId: RpcId | undefined): void {
@@ -353,7 +470,71 @@ export class SignalCore {
       return this.refuse(s, { code: ERROR.NOT_JOINED, message: `not joined to channel ${name}`, method: METHOD.leave, channel: name, ...rid(rpcId) });
     }
     this.leave(s, name);
-    s.result(rpcId, { ok: true }, this.limits.maxBufferedBytes);
+    s.result(rpcId, { ok: true }, this.limits);
+  }
+
+  /**
+   * `signal.refresh` (extension): a new token for the same identity and device replaces the connection's token
+   * (its `exp`, and the claims `authorize` sees) without a reconnect.
+   */
+  private async refresh(s: Session, params: RefreshParams, rpcId: RpcId | undefined): Promise<void> {
+    const fail = (code: FrameError['code'], message: string): void => this.refuse(s, { code, message, method: METHOD.refresh, ...rid(rpcId) });
+    if (!this.verifyToken) return fail(ERROR.METHOD_NOT_FOUND, 'token refresh is not available on this server');
+    let tok: VerifiedToken;
+    try {
+      tok = await this.verifyToken(params.jwt);
+    } catch (e) {
+      return fail(ERROR.UNAUTHORIZED, (e as Error)?.message ?? 'invalid token');
+    }
+    if (s.closed) return;
+    if (tok.identity !== s.identity || tok.device !== s.device) {
+      return fail(ERROR.UNAUTHORIZED, `the token is for ${tok.identity}/${tok.device}, not ${s.identity}/${s.device}`);
+    }
+    if (this.authorize) s.claims = tok.claims as Record<string, unknown>;
+    this.setExpiry(s, tok.claims.exp);
+    s.result(rpcId, { ok: true, ...(s.exp === 0 ? {} : { exp: s.exp / 1000 }) }, this.limits);
+  }
+
+  /** File `s` under its token's expiry (`exp` in seconds; `undefined`: none), replacing any earlier one. */
+  private setExpiry(s: Session, exp: unknown): void {
+    if (s.exp !== 0) {
+      const key = Math.ceil(s.exp / 1000);
+      const set = this.expiries.get(key);
+      if (set?.delete(s) && set.size === 0) this.expiries.delete(key);
+      s.exp = 0;
+    }
+    if (typeof exp !== 'number' || !Number.isFinite(exp) || s.closed) return;
+    s.exp = exp * 1000;
+    const key = Math.ceil(exp);
+    let set = this.expiries.get(key);
+    if (!set) this.expiries.set(key, (set = new Set()));
+    set.add(s);
+    if (this.expiryTimer === null && !this.shuttingDown) {
+      // One timer for every connection: expiries are filed by second and checked once a second.
+      this.expiryTimer = setInterval(() => this.expire(), 1000);
+      (this.expiryTimer as { unref?: () => void }).unref?.();
+    }
+  }
+
+  /** Close, with 4401 `token expired`, every connection whose token's `exp` has passed. */
+  private expire(): void {
+    const now = this.now();
+    for (const [key, set] of this.expiries) {
+      if (key * 1000 > now + 1000) continue;
+      for (const s of [...set]) {
+        if (s.exp > now) continue; // a fraction of a second left
+        set.delete(s);
+        s.exp = 0;
+        this.disconnect(s); // presence leaves now
+        s.closed = false;
+        s.close(CLOSE.UNAUTHORIZED, 'token expired');
+      }
+      if (set.size === 0) this.expiries.delete(key);
+    }
+    if (this.expiries.size === 0 && this.expiryTimer !== null) {
+      clearInterval(this.expiryTimer);
+      this.expiryTimer = null;
+    }
   }
 
   private leave(s: Session, name: string): void {
@@ -477,11 +658,12 @@ export class SignalCore {
           if (s.presenceIn(name)) await link.addMember(name, { address: addr, state: c.roster.get(addr) });
         }
       }
-      const { fresh, touched, states } = await this.readRoster(link, name);
+      const { fresh, unsure, touched, states } = await this.readRoster(link, name);
       for (const [addr, state] of states) if (fresh.has(addr)) fresh.set(addr, state);
       if (this.channels.get(name) !== c) return;
+      // An unsure member (not in `fresh`) is never announced: kept if held (no leave), not added otherwise (no join).
       for (const addr of [...c.roster.keys()]) {
-        if (!fresh.has(addr) && !touched.has(addr)) this.onMembersLost(name, [addr]);
+        if (!fresh.has(addr) && !touched.has(addr) && !unsure.has(addr)) this.onMembersLost(name, [addr]);
       }
       for (const [addr, state] of fresh) {
         if (touched.has(addr) || c.members.has(addr)) continue;
@@ -498,15 +680,24 @@ export class SignalCore {
     }
   }
 
-  /** Read a roster, noting which addresses broker messages touched while the read was in flight. */
-  private async readRoster(link: BrokerLink, name: string): Promise<RosterRead & { fresh: Map<string, unknown> }> {
+  /**
+   * Read a roster, noting which addresses broker messages touched while the read was in flight. `fresh`: the members
+   * the broker is sure of; `unsure`: those it cannot tell about for now (kept if held, never added).
+   */
+  private async readRoster(link: BrokerLink, name: string): Promise<RosterRead & { fresh: Map<string, unknown>; unsure: Set<string> }> {
     const read: RosterRead = { touched: new Set(), states: new Map() };
     let reads = this.rosterReads.get(name);
     if (!reads) this.rosterReads.set(name, (reads = new Set()));
     reads.add(read);
     try {
       const members = await link.members(name);
-      return { fresh: new Map(members.map((m) => [m.address, m.state] as const)), ...read };
+      const fresh = new Map<string, unknown>();
+      const unsure = new Set<string>();
+      for (const m of members) {
+        if (m.unsure) unsure.add(m.address);
+        else fresh.set(m.address, m.state);
+      }
+      return { fresh, unsure, ...read };
     } finally {
       reads.delete(read);
       if (reads.size === 0 && this.rosterReads.get(name) === reads) this.rosterReads.delete(name);
@@ -530,10 +721,10 @@ export class SignalCore {
   }
 
   private refuse(s: Session, err: FrameError): void {
-    s.refuse(err, this.limits.maxBufferedBytes);
+    s.refuse(err, this.limits);
   }
 
-  private internal(s: Session, e: unknown, call: { method: string; id?: RpcId; params: { id?: unknown } }): void {
+  private internal(s: Session, e: unknown, call: { method: string; id?: RpcId; params: object }): void {
     // A payload nested so deeply that it cannot be re-encoded (JSON.stringify overflows its stack) is the client's fault.
     if (e instanceof RangeError) {
       return this.refuse(s, { code: ERROR.INVALID_PARAMS, message: 'params nested too deeply', method: call.method, ...idOf(call) });
@@ -543,6 +734,8 @@ export class SignalCore {
 }
 
 const NO_CLAIMS: Record<string, unknown> = Object.freeze({});
+/** Bytes queued for a newcomer past which its roster replay waits for it to drain (see `replayRoster`). */
+const REPLAY_HIGH_WATER = 262_144;
 /** Channels reconciled concurrently by `resync`. */
 const RESYNC_BATCH = 64;
 
@@ -554,11 +747,20 @@ interface RosterRead {
   states: Map<string, unknown>;
 }
 
+/** Whether a value's JSON is longer than `max` bytes of UTF-8 (encoded only when the length alone cannot tell). */
+function jsonLongerThan(value: unknown, max: number): boolean {
+  const text = JSON.stringify(value) ?? '';
+  if (text.length > max) return true; // at least one byte per UTF-16 unit
+  if (text.length * 3 <= max) return false; // at most three
+  return new TextEncoder().encode(text).length > max;
+}
+
 function rid(id: RpcId | undefined): { id?: RpcId } {
   return id === undefined ? {} : { id };
 }
-function idOf(call: { id?: RpcId; params: { id?: unknown } }): { id?: RpcId; channel?: string } {
+function idOf(call: { id?: RpcId; params: object }): { id?: RpcId; channel?: string } {
   const out: { id?: RpcId; channel?: string } = rid(call.id);
-  if (typeof call.params.id === 'string') out.channel = call.params.id;
+  const channel = (call.params as { id?: unknown }).id;
+  if (typeof channel === 'string') out.channel = channel;
   return out;
 }

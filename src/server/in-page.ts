@@ -108,7 +108,7 @@ export function createInPageServer(options: InPageServerOptions = {}): InPageSer
   const audience = (options.audience ?? 'http://in-page.signal').replace(/\/+$/, '');
   const latency = options.latency ?? 0;
   const verify = createVerifier({ secret });
-  const core = options.core ?? new SignalCore(options);
+  const core = options.core ?? new SignalCore({ ...options, verifyToken: verify });
   const live = new Set<Link>();
   const offline = new Set<string>();
   let closed = false;
@@ -169,6 +169,13 @@ export function createInPageServer(options: InPageServerOptions = {}): InPageSer
         (tok) => {
           if (this._state !== CONNECTING) return;
           if (closed || offline.has(tok.identity)) return this.fail();
+          const refused = core.admit(tok.identity);
+          if (refused) {
+            // As the Node server does: accept, then close with the code and reason.
+            this._state = OPEN;
+            this.onopen?.({ type: 'open' });
+            return link.end(refused.code, refused.reason, false);
+          }
           const transport: Transport = {
             send: (frame: OutFrame) => {
               if (this._state !== OPEN) return;

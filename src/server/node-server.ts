@@ -5,7 +5,8 @@ import { CLOSE, PATHS } from '../protocol/constants.js';
 import { createVerifier, signAccessToken, TokenError, type AuthOptions } from './auth.js';
 import { SignalCore, type CoreOptions, type CoreStats } from './core.js';
 import type { Session } from './session.js';
-import { wsTransport } from './ws-transport.js';
+import { readBody } from './http-body.js';
+import { closeWithin, wsTransport } from './ws-transport.js';
 
 /** Options of {@link createSignalServer}. */
 export interface SignalServerOptions extends AuthOptions, Omit<CoreOptions, 'now'> {
@@ -69,7 +70,7 @@ const TOKEN_BODY_LIMIT = 4096;
 /** Create a signal server on `ws` + `node:http`. */
 export function createSignalServer(options: SignalServerOptions): SignalServer {
   const verify = createVerifier(options);
-  const core = new SignalCore(options);
+  const core = new SignalCore({ ...options, verifyToken: verify });
   const limits = core.limits;
   /** Every open socket (accepted or being refused); tracked here rather than by `ws`, which adds a closure per socket. */
   const sockets = new Set<SignalSocket>();
@@ -84,7 +85,7 @@ export function createSignalServer(options: SignalServerOptions): SignalServer {
       if (s !== null) {
         if (event === 'message') {
           this.seen = clock();
-          if (args[1] === true) core.receiveBinary(s);
+          if (args[1] === true) core.receiveBinary(s, rawLength(args[0] as RawData));
           else core.receive(s, (args[0] as RawData).toString());
           return true;
         }
@@ -118,8 +119,9 @@ export function createSignalServer(options: SignalServerOptions): SignalServer {
   // peer is dropped within `pongTimeoutMs` + 1 s of its last sign of life, not a whole ping period later.
   const heartbeat = setInterval(() => {
     const now = clock();
+    const wall = Date.now();
     for (const ws of sockets) {
-      if (ws.session !== null && now - ws.seen > limits.pongTimeoutMs) {
+      if (ws.session !== null && (now - ws.seen > limits.pongTimeoutMs || ws.session.checkBehind(limits, wall))) {
         ws.terminate();
         continue;
       }
@@ -132,39 +134,47 @@ export function createSignalServer(options: SignalServerOptions): SignalServer {
   heartbeat.unref();
 
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    // An error listener from the very first line: a reset while we answer (or before) must never be unhandled.
+    socket.on('error', destroyOnError); // not a closure: it would keep req and url alive as long as the socket
     const url = parseUrl(req.url);
     if (closing || !url || !PATHS.some((p) => url.pathname.endsWith(p))) {
       socket.end(closing ? 'HTTP/1.1 503 Service Unavailable\r\n\r\n' : url ? 'HTTP/1.1 404 Not Found\r\n\r\n' : 'HTTP/1.1 400 Bad Request\r\n\r\n');
       return;
     }
-    socket.on('error', destroyOnError); // not a closure: it would keep req and url alive as long as the socket
     const jwt = url.searchParams.get('jwt') ?? '';
     const replaces = url.searchParams.get('replaces'); // extension: the client's previous endpoint address
     verify(jwt).then(
-      (tok) =>
+      (tok) => {
+        if (socket.destroyed) return; // reset while the token was checked
         wss.handleUpgrade(req, socket, head, (ws) => {
           socket.off('error', destroyOnError); // `ws` handles socket errors from here on
           sockets.add(ws as SignalSocket);
+          const refused = core.admit(tok.identity);
+          if (refused) return refuse(ws as SignalSocket, refused.code, refused.reason);
           accept(ws as SignalSocket, tok.identity, tok.device, tok.claims as Record<string, unknown>, replaces);
-        }),
-      (e: unknown) =>
+        });
+      },
+      (e: unknown) => {
+        if (socket.destroyed) return;
         wss.handleUpgrade(req, socket, head, (ws) => {
           socket.off('error', destroyOnError);
           sockets.add(ws as SignalSocket);
-          ws.on('error', ignore);
           const unavailable = e instanceof TokenError && e.unavailable;
-          ws.close(unavailable ? CLOSE.INTERNAL_ERROR : CLOSE.UNAUTHORIZED, closeReason(e instanceof TokenError ? e.message : 'invalid token'));
-        }),
+          refuse(ws as SignalSocket, unavailable ? CLOSE.INTERNAL_ERROR : CLOSE.UNAUTHORIZED, e instanceof TokenError ? e.message : 'invalid token');
+        });
+      },
     ).catch(() => socket.destroy()); // never an unhandled rejection
   };
 
+  /** Close a socket we do not accept; one that never answers the close is dropped after `closeTimeoutMs`. */
+  const refuse = (ws: SignalSocket, code: number, reason: string): void => {
+    ws.on('error', ignore);
+    closeWithin(ws, code, closeReason(reason), limits.closeTimeoutMs);
+  };
+
   const accept = (ws: SignalSocket, identity: string, device: string, claims: Record<string, unknown>, replaces: string | null): void => {
-    if (closing) {
-      ws.on('error', ignore);
-      ws.close(CLOSE.GOING_AWAY, 'server shutting down');
-      return;
-    }
-    ws.session = core.connect(wsTransport(ws), identity, device, claims, replaces);
+    if (closing) return refuse(ws, CLOSE.GOING_AWAY, 'server shutting down');
+    ws.session = core.connect(wsTransport(ws, limits.closeTimeoutMs), identity, device, claims, replaces);
     ws.seen = clock();
     // From here on, ServerSocket.emit hands 'message', 'pong', 'error' and 'close' to the core.
   };
@@ -194,15 +204,8 @@ export function createSignalServer(options: SignalServerOptions): SignalServer {
         json(res, 405, { error: 'use POST' });
         return true;
       }
-      let body = '';
-      let tooBig = false;
-      req.setEncoding('utf8');
-      req.on('data', (chunk: string) => {
-        body += chunk;
-        if (body.length > TOKEN_BODY_LIMIT) tooBig = true;
-      });
-      req.on('end', () => {
-        if (tooBig) return json(res, 413, { error: 'body too large' });
+      void readBody(req, res, { limit: TOKEN_BODY_LIMIT }).then((body) => {
+        if (body === null) return; // answered already (413, 408) or reset mid-body
         let input: { identity?: unknown; device?: unknown };
         try {
           input = JSON.parse(body || '{}');
@@ -242,6 +245,14 @@ export function createSignalServer(options: SignalServerOptions): SignalServer {
       if (own) throw new Error('already listening');
       own = createServer((req, res) => {
         if (!handleRequest(req, res)) json(res, 404, { error: 'not found' });
+      });
+      // A request's headers within 10 s and the whole request within 30 s (slowloris); keep-alive idles 5 s.
+      own.headersTimeout = 10_000;
+      own.requestTimeout = 30_000;
+      own.keepAliveTimeout = 5_000;
+      own.on('clientError', (_e, sock: Duplex) => {
+        if (sock.writable) sock.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
+        sock.destroy();
       });
       attach(own);
       const srv = own;
@@ -285,6 +296,12 @@ export function createSignalServer(options: SignalServerOptions): SignalServer {
 function hostUrl(host: string | undefined): string | undefined {
   if (!host || !/^[\w.-]+(:\d{1,5})?$|^\[[0-9a-fA-F:.]+\](:\d{1,5})?$/.test(host)) return undefined;
   return `http://${host}`;
+}
+
+/** Bytes of a binary message as `ws` hands it over (a Buffer, an ArrayBuffer, or fragments). */
+function rawLength(data: RawData): number {
+  if (Array.isArray(data)) return data.reduce((n, b) => n + b.length, 0);
+  return data instanceof ArrayBuffer ? data.byteLength : data.length;
 }
 
 /** A close reason fits in 123 bytes of UTF-8 (`ws` throws otherwise). */

@@ -1,5 +1,5 @@
-import { METHOD, PONG } from '../protocol/constants.js';
-import { encodeError, encodeNotification, encodeResult, type FrameError, type RpcId } from '../protocol/frames.js';
+import { METHOD, PONG, type Limits } from '../protocol/constants.js';
+import { encodeError, encodeNotification, encodeResult, type ClientCall, type FrameError, type RpcId } from '../protocol/frames.js';
 
 /** An encoded frame shared by every recipient of one fan-out; `cache` is the transport's slot. */
 export interface OutFrame {
@@ -41,8 +41,18 @@ export class Session {
   /** Token bucket level (frames). */
   tokens: number;
   lastRefill: number;
-  /** Serializes async calls (joins) so later frames keep their order. */
-  pending: Promise<void> | null = null;
+  /** Byte bucket level (bytes of received frames). */
+  byteTokens: number;
+  /** An async call (join, refresh) is running: later calls wait in `queue`, in order. */
+  busy = false;
+  /** Calls waiting behind the running one (bounded by `maxPendingCalls` and `maxPendingBytes`). */
+  queue: { call: ClientCall; bytes: number }[] | null = null;
+  /** Frame bytes of the calls in `queue`. */
+  queuedBytes = 0;
+  /** The token's `exp` in ms since the epoch; 0 when it has none. */
+  exp = 0;
+  /** When this reader's queue first went over `maxBufferedBytes` (0: it is not behind). */
+  behindSince = 0;
   closed = false;
 
   constructor(
@@ -50,13 +60,15 @@ export class Session {
     readonly identity: string,
     readonly device: string,
     readonly route: string,
-    readonly claims: Record<string, unknown>,
+    /** The token's claims (replaced by a `signal.refresh`); kept only when an `authorize` hook reads them. */
+    public claims: Record<string, unknown>,
     burst: number,
     now: number,
   ) {
     this.address = flat(`${identity}/${device}/${route}`);
     this.tokens = burst;
     this.lastRefill = now;
+    this.byteTokens = Infinity; // capped to the byte burst on the first frame
   }
 
   /** Joined to `name`? */
@@ -102,27 +114,62 @@ export class Session {
     return out;
   }
 
-  /** Spend one token; `ok`, `refuse` (bucket empty) or `flood` (far past the burst). */
-  take(rate: number, burst: number, now: number): 'ok' | 'refuse' | 'flood' {
+  /**
+   * Spend one frame token and `bytes` of the byte budget: `ok`, `refuse` (the frame bucket is empty), `bytes` (the
+   * byte budget is spent) or `flood` (far past the frame burst). Both buckets refill with time up to their bursts;
+   * the byte level never sinks below `-byteBurst`, so a sender that slows down recovers.
+   */
+  take(limits: Limits, bytes: number, now: number): 'ok' | 'refuse' | 'bytes' | 'flood' {
     const elapsed = now - this.lastRefill;
     if (elapsed > 0) {
-      this.tokens = Math.min(burst, this.tokens + (elapsed * rate) / 1000);
+      this.tokens = Math.min(limits.frameBurst, this.tokens + (elapsed * limits.framesPerSecond) / 1000);
+      this.byteTokens = Math.min(limits.byteBurst, this.byteTokens + (elapsed * limits.bytesPerSecond) / 1000);
       this.lastRefill = now;
-    }
+    } else if (this.byteTokens > limits.byteBurst) this.byteTokens = limits.byteBurst;
     this.tokens -= 1;
-    if (this.tokens >= 0) return 'ok';
-    return this.tokens <= -burst ? 'flood' : 'refuse';
+    if (this.tokens < 0) return this.tokens <= -limits.frameBurst ? 'flood' : 'refuse';
+    const level = this.byteTokens - bytes;
+    this.byteTokens = Math.max(-limits.byteBurst, level);
+    return level >= 0 ? 'ok' : 'bytes';
   }
 
-  write(frame: OutFrame, maxBuffered: number): void {
+  /**
+   * Queue a frame for this reader. A reader is judged by what it fails to drain over time, not by one tick's
+   * queue: above `maxBufferedBytes` it counts as behind, and it is dropped (this one socket; nobody else waits)
+   * once it has stayed behind for `slowConsumerMs`, or at once past `maxBufferedHardBytes`, which bounds the
+   * memory one reader can hold.
+   */
+  write(frame: OutFrame, limits: Limits): void {
     if (this.closed) return;
-    if (this.transport.bufferedAmount() > maxBuffered) {
-      // Slow consumer: drop this one socket; nobody else waits for it.
-      this.closed = true;
-      this.transport.terminate();
-      return;
-    }
+    const buffered = this.transport.bufferedAmount();
+    if (buffered > limits.maxBufferedBytes) {
+      const now = Date.now();
+      if (this.behindSince === 0) this.behindSince = now;
+      else if (now - this.behindSince > limits.slowConsumerMs) return this.drop();
+      if (buffered + frame.text.length > limits.maxBufferedHardBytes) return this.drop();
+    } else if (this.behindSince !== 0) this.behindSince = 0;
     this.transport.send(frame);
+  }
+
+  /**
+   * Between writes: drop this reader if it has stayed behind for `slowConsumerMs` (it holds its queue otherwise
+   * until the dead-peer timeout); clear the mark once it has drained. Called by the heartbeat. `true` if dropped.
+   */
+  checkBehind(limits: Limits, now: number): boolean {
+    if (this.behindSince === 0 || this.closed) return false;
+    if (this.transport.bufferedAmount() <= limits.maxBufferedBytes) {
+      this.behindSince = 0;
+      return false;
+    }
+    if (now - this.behindSince <= limits.slowConsumerMs) return false;
+    this.drop();
+    return true;
+  }
+
+  /** Drop a slow consumer at once (no close handshake: it would wait behind the queue). */
+  private drop(): void {
+    this.closed = true;
+    this.transport.terminate();
   }
 
   pong(): void {
@@ -130,7 +177,7 @@ export class Session {
   }
 
   /** Reply to a request, or send `signal.error` for a refused notification. */
-  refuse(err: FrameError, maxBuffered: number): void {
+  refuse(err: FrameError, limits: Limits): void {
     const text =
       err.id !== undefined
         ? encodeError(err.id, err.code, err.message)
@@ -140,11 +187,11 @@ export class Session {
             ...(err.method === undefined ? {} : { method: err.method }),
             ...(err.channel === undefined ? {} : { id: err.channel }),
           });
-    this.write(outFrame(text), maxBuffered);
+    this.write(outFrame(text), limits);
   }
 
-  result(id: RpcId | undefined, result: unknown, maxBuffered: number): void {
-    if (id !== undefined) this.write(outFrame(encodeResult(id, result)), maxBuffered);
+  result(id: RpcId | undefined, result: unknown, limits: Limits): void {
+    if (id !== undefined) this.write(outFrame(encodeResult(id, result)), limits);
   }
 
   close(code: number, reason: string): void {

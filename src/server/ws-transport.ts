@@ -57,7 +57,10 @@ const uncorkAll = (): void => {
 class WsTransport implements Transport {
   private readonly plain: boolean;
 
-  constructor(private readonly ws: WebSocket) {
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly closeTimeoutMs: number,
+  ) {
     this.plain = ws.extensions === ''; // no permessage-deflate: frames may go out as pre-built bytes
   }
 
@@ -80,7 +83,7 @@ class WsTransport implements Transport {
 
   close(code: number, reason: string): void {
     const ws = this.ws;
-    if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) ws.close(code, reason);
+    if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) closeWithin(ws, code, reason, this.closeTimeoutMs);
   }
 
   terminate(): void {
@@ -92,7 +95,19 @@ class WsTransport implements Transport {
   }
 }
 
-/** Wrap a `ws` socket as a core transport. */
-export function wsTransport(ws: WebSocket): Transport {
-  return new WsTransport(ws);
+/**
+ * Wrap a `ws` socket as a core transport. A close the peer does not answer is cut after `closeTimeoutMs` (`ws`
+ * itself would hold the socket, and its file descriptor, for 30 s).
+ */
+export function wsTransport(ws: WebSocket, closeTimeoutMs = 2000): Transport {
+  return new WsTransport(ws, closeTimeoutMs);
+}
+
+/** Start a close handshake; a peer that has not answered within `ms` is dropped (`terminate`). */
+export function closeWithin(ws: WebSocket, code: number, reason: string, ms: number): void {
+  ws.close(code, reason);
+  if (ws.readyState === WebSocket.CLOSED) return;
+  const timer = setTimeout(() => ws.terminate(), ms);
+  timer.unref();
+  ws.once('close', () => clearTimeout(timer));
 }

@@ -276,7 +276,7 @@ describe('frame size on the client', () => {
 
 describe('slow consumer', () => {
   it('one socket that stops reading is dropped; the others keep receiving everything', { timeout: 30_000 }, async () => {
-    srv = await startTestServer({ limits: { maxBufferedBytes: 1024 * 1024, framesPerSecond: 1e6, frameBurst: 1e6 } });
+    srv = await startTestServer({ limits: { maxBufferedBytes: 1024 * 1024, framesPerSecond: 1e6, frameBurst: 1e6, bytesPerSecond: 1e9, byteBurst: 1e9 } });
     const slow = await pool.connect(srv.url, await srv.token('slow', 'x'));
     slow.notify('signal.join', { id: 'fire' });
     const fast = await srv.connect('fast', 'x');
