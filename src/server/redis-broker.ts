@@ -34,7 +34,9 @@ export interface RedisBrokerOptions {
 /**
  * Redis pub/sub broker: connects several server processes through one Redis.
  *
- * Layout (prefix `sig:` by default):
+ * Layout (prefix `sig:` by default). Every channel name, identity and member address in a key, pub/sub channel or
+ * hash field goes through `redisName` (redis-keys.ts): a well-formed name is used as is, anything else (a lone
+ * surrogate, which UTF-8 would turn into U+FFFD, or a leading NUL) as NUL + its JSON, so two names never share one.
  * - pub/sub channel `sig:ch:<channel>`: one PUBLISH per channel message, join, leave or state update; a node
  *   subscribes while it has a local member of that channel.
  * - pub/sub channel `sig:id:<identity>`: direct messages to `identity`, `identity/device` or
@@ -46,7 +48,9 @@ export interface RedisBrokerOptions {
  * - hash `sig:roster:<channel>`: presence roster, field = member address `identity/device/route`,
  *   value = JSON `{"node": nodeId, "state"?: lastState}`.
  * - string `sig:node:<nodeId>`: the node's heartbeat, refreshed every `heartbeatMs` (default TTL/3) with an
- *   expiry of `ttlMs - 2 * sweepMs` (default 0.6 TTL: one late heartbeat is tolerated).
+ *   expiry of `ttlMs - 2 * sweepMs` (default 0.6 TTL: one late heartbeat is tolerated). After a reconnect a node
+ *   writes it only in one transaction with all its roster entries, so a node's heartbeat present means its entries
+ *   are present.
  *
  * Liveness: every `sweepMs` (default TTL/5) each node reads the rosters of the channels it has local members in;
  * entries whose node's heartbeat key is gone are removed (HDEL: the one node that removes an entry announces it)
@@ -58,8 +62,11 @@ export interface RedisBrokerOptions {
  *
  * Faults: commands never block local delivery. While Redis is unreachable, publishes are dropped (signals are
  * ephemeral) and roster changes are remembered; ioredis reconnects with capped backoff, then the node
- * refreshes its heartbeat, resubscribes, rewrites its own roster entries, asks the other nodes to re-read the
- * rosters it touched, and reconciles its own view (no ghost, no lost member).
+ * resubscribes, rewrites its own roster entries and its heartbeat, asks the other nodes to re-read the rosters it
+ * touched, and reconciles its own view (no ghost, no lost member). A Redis restart empties Redis, and the nodes
+ * rewrite their entries one after the other: a member seen before that is missing while its node's heartbeat is
+ * missing too is reported `unsure` (kept, never announced as leaving) for up to `ttlMs`, then gone (its node did not
+ * come back: it is dead). So a member who never left is never announced as leaving, during or after an outage.
  *
  * @example
  * ```ts
