@@ -103,6 +103,12 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     return 2;
   }
   if (redisUrl) {
+    try {
+      await import('ioredis'); // an optional peer dependency: only apps that scale out install it
+    } catch {
+      process.stderr.write('--redis needs the ioredis package: npm install ioredis\n');
+      return 2;
+    }
     const { RedisBroker } = await import('../server/redis-broker.js');
     broker = new RedisBroker({ url: redisUrl, ...(ttlMs === undefined ? {} : { ttlMs }) });
   }

@@ -1,7 +1,7 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import type { BrokerHandlers, BrokerLink, BrokerMessage, RosterMember } from './broker.js';
 import { channelTopic } from './broker.js';
-import type { RedisBrokerOptions } from './redis-broker.js';
+import type { RedisBrokerOptions } from './redis-options.js';
 import { fromRedisName, redisName, redisTopic, topicFromRedis } from './redis-keys.js';
 
 /** What travels on a Redis channel besides {@link BrokerMessage}s (handled inside the broker). */
