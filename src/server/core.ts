@@ -12,6 +12,7 @@ import {
   type SendParams,
 } from '../protocol/frames.js';
 import { channelTopic, identityTopic, MemoryBroker, type Broker, type BrokerLink, type BrokerMessage } from './broker.js';
+import type { Refusal } from './admission.js';
 import { randomId, type VerifiedToken } from './auth.js';
 import { flat, outFrame, Session, type OutFrame, type Transport } from './session.js';
 
@@ -34,11 +35,6 @@ export interface CoreOptions {
   now?: () => number;
 }
 
-/** Why a connection was not admitted: the close code and reason to send. */
-export interface Refusal {
-  code: number;
-  reason: string;
-}
 
 /** Counters returned by `stats()`. */
 export interface CoreStats {

@@ -1,5 +1,6 @@
-import { CLOSE, PATHS } from '../protocol/constants.js';
-import { createVerifier, randomId, signAccessToken, TokenError } from './auth.js';
+import { CLOSE } from '../protocol/constants.js';
+import { authenticate, isRefusal, parseConnectUrl, type Refusal } from './admission.js';
+import { createVerifier, randomId, signAccessToken } from './auth.js';
 import { SignalCore, type CoreOptions } from './core.js';
 import type { OutFrame, Transport } from './session.js';
 import type { Session } from './session.js';
@@ -149,57 +150,45 @@ export function createInPageServer(options: InPageServerOptions = {}): InPageSer
 
     constructor(readonly url: string) {
       const link = this.link;
-      let jwt = '';
-      let replaces: string | null = null;
-      let pathOk = false;
       try {
-        const u = new URL(url);
-        jwt = u.searchParams.get('jwt') ?? '';
-        replaces = u.searchParams.get('replaces');
-        pathOk = PATHS.some((p) => u.pathname.endsWith(p));
+        new URL(url); // as a browser does: a URL that cannot be parsed throws
       } catch {
         throw new SyntaxError(`invalid URL: ${url}`);
       }
+      const target = parseConnectUrl(url);
       live.add(link);
-      if (closed || !pathOk) {
-        link.toClient.push(() => this.fail());
+      if (closed || 'status' in target) {
+        link.toClient.push(() => this.fail()); // a browser sees a refused upgrade as a failed connection
         return;
       }
-      verify(jwt).then(
-        (tok) => {
-          if (this._state !== CONNECTING) return;
-          if (closed || offline.has(tok.identity)) return this.fail();
-          const refused = core.admit(tok.identity);
-          if (refused) {
-            // As the Node server does: accept, then close with the code and reason.
-            this._state = OPEN;
-            this.onopen?.({ type: 'open' });
-            return link.end(refused.code, refused.reason, false);
-          }
-          const transport: Transport = {
-            send: (frame: OutFrame) => {
-              if (this._state !== OPEN) return;
-              link.toClient.push(() => {
-                if (this._state === OPEN) this.onmessage?.({ data: frame.text });
-              }, frame.text.length);
-            },
-            close: (code, reason) => link.end(code, reason, false),
-            terminate: () => link.end(ABNORMAL, '', true),
-            bufferedAmount: () => link.toClient.bytes,
-          };
-          link.identity = tok.identity;
-          link.session = core.connect(transport, tok.identity, tok.device, tok.claims as Record<string, unknown>, replaces);
-          this._state = OPEN;
-          this.onopen?.({ type: 'open' });
-        },
-        (e: unknown) => {
-          if (this._state !== CONNECTING) return;
-          // As the Node server does: accept, then close with 4401 and the reason.
-          this._state = OPEN;
-          this.onopen?.({ type: 'open' });
-          link.end(CLOSE.UNAUTHORIZED, e instanceof TokenError ? e.message : 'invalid token', false);
-        },
-      );
+      /** As the Node server does: accept the upgrade, then close with the code and reason. */
+      const refuse = (r: Refusal): void => {
+        this._state = OPEN;
+        this.onopen?.({ type: 'open' });
+        link.end(r.code, r.reason, false);
+      };
+      void authenticate(verify, target.jwt).then((tok) => {
+        if (this._state !== CONNECTING) return;
+        if (isRefusal(tok)) return refuse(tok);
+        if (closed || offline.has(tok.identity)) return this.fail();
+        const refused = core.admit(tok.identity);
+        if (refused) return refuse(refused);
+        const transport: Transport = {
+          send: (frame: OutFrame) => {
+            if (this._state !== OPEN) return;
+            link.toClient.push(() => {
+              if (this._state === OPEN) this.onmessage?.({ data: frame.text });
+            }, frame.text.length);
+          },
+          close: (code, reason) => link.end(code, reason, false),
+          terminate: () => link.end(ABNORMAL, '', true),
+          bufferedAmount: () => link.toClient.bytes,
+        };
+        link.identity = tok.identity;
+        link.session = core.connect(transport, tok.identity, tok.device, tok.claims as Record<string, unknown>, target.replaces);
+        this._state = OPEN;
+        this.onopen?.({ type: 'open' });
+      });
     }
 
     get readyState(): number {

@@ -1,8 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
-import { CLOSE, PATHS } from '../protocol/constants.js';
-import { createVerifier, signAccessToken, TokenError, type AuthOptions } from './auth.js';
+import { CLOSE } from '../protocol/constants.js';
+import { authenticate, closeReason, isRefusal, parseConnectUrl } from './admission.js';
+import { createVerifier, signAccessToken, type AuthOptions } from './auth.js';
 import { SignalCore, type CoreOptions, type CoreStats } from './core.js';
 import type { Session } from './session.js';
 import { readBody } from './http-body.js';
@@ -136,34 +137,23 @@ export function createSignalServer(options: SignalServerOptions): SignalServer {
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     // An error listener from the very first line: a reset while we answer (or before) must never be unhandled.
     socket.on('error', destroyOnError); // not a closure: it would keep req and url alive as long as the socket
-    const url = parseUrl(req.url);
-    if (closing || !url || !PATHS.some((p) => url.pathname.endsWith(p))) {
-      socket.end(closing ? 'HTTP/1.1 503 Service Unavailable\r\n\r\n' : url ? 'HTTP/1.1 404 Not Found\r\n\r\n' : 'HTTP/1.1 400 Bad Request\r\n\r\n');
+    const target = parseConnectUrl(req.url);
+    if ('status' in target) {
+      socket.end(target.status === 404 ? 'HTTP/1.1 404 Not Found\r\n\r\n' : 'HTTP/1.1 400 Bad Request\r\n\r\n');
       return;
     }
-    const jwt = url.searchParams.get('jwt') ?? '';
-    const replaces = url.searchParams.get('replaces'); // extension: the client's previous endpoint address
-    verify(jwt).then(
-      (tok) => {
-        if (socket.destroyed) return; // reset while the token was checked
-        wss.handleUpgrade(req, socket, head, (ws) => {
-          socket.off('error', destroyOnError); // `ws` handles socket errors from here on
-          sockets.add(ws as SignalSocket);
-          const refused = core.admit(tok.identity);
-          if (refused) return refuse(ws as SignalSocket, refused.code, refused.reason);
-          accept(ws as SignalSocket, tok.identity, tok.device, tok.claims as Record<string, unknown>, replaces);
-        });
-      },
-      (e: unknown) => {
-        if (socket.destroyed) return;
-        wss.handleUpgrade(req, socket, head, (ws) => {
-          socket.off('error', destroyOnError);
-          sockets.add(ws as SignalSocket);
-          const unavailable = e instanceof TokenError && e.unavailable;
-          refuse(ws as SignalSocket, unavailable ? CLOSE.INTERNAL_ERROR : CLOSE.UNAUTHORIZED, e instanceof TokenError ? e.message : 'invalid token');
-        });
-      },
-    ).catch(() => socket.destroy()); // never an unhandled rejection
+    if (closing) return void socket.end('HTTP/1.1 503 Service Unavailable\r\n\r\n');
+    void authenticate(verify, target.jwt).then((tok) => {
+      if (socket.destroyed) return; // reset while the token was checked
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        socket.off('error', destroyOnError); // `ws` handles socket errors from here on
+        sockets.add(ws as SignalSocket);
+        if (isRefusal(tok)) return refuse(ws as SignalSocket, tok.code, tok.reason);
+        const refused = core.admit(tok.identity);
+        if (refused) return refuse(ws as SignalSocket, refused.code, refused.reason);
+        accept(ws as SignalSocket, tok.identity, tok.device, tok.claims as Record<string, unknown>, target.replaces);
+      });
+    });
   };
 
   /** Close a socket we do not accept; one that never answers the close is dropped after `closeTimeoutMs`. */
@@ -302,13 +292,6 @@ function hostUrl(host: string | undefined): string | undefined {
 function rawLength(data: RawData): number {
   if (Array.isArray(data)) return data.reduce((n, b) => n + b.length, 0);
   return data instanceof ArrayBuffer ? data.byteLength : data.length;
-}
-
-/** A close reason fits in 123 bytes of UTF-8 (`ws` throws otherwise). */
-function closeReason(text: string): string {
-  let out = text.slice(0, 123);
-  while (Buffer.byteLength(out) > 123) out = out.slice(0, -1);
-  return out;
 }
 
 /** The request URL, or `null` when it cannot be parsed (a bad request line must never throw in a handler). */
