@@ -2,10 +2,29 @@ import type { Socket } from 'node:net';
 import { WebSocket } from 'ws';
 import type { OutFrame, Transport } from './session.js';
 
-/** The parts of a `ws` socket the fast path reads (private fields of ws 8; checked before use). */
+/** The parts of a `ws` socket the fast path reads (private fields of ws 8; checked by {@link canWriteDirect}). */
 interface WsInternals {
   _socket?: Socket | null;
   _sender?: { _state?: number; _queue?: unknown[] } | null;
+}
+
+/**
+ * The one check that guards the fast path: may frames for `ws` be written as pre-built bytes straight to its TCP
+ * socket? Only when the connection is uncompressed (no permessage-deflate) and `ws`'s private fields look as in
+ * ws 8 (`_socket` a net.Socket, `_sender` with a numeric `_state` and a `_queue` array). Anything else (another
+ * `ws` version, compression) uses the public `ws.send`, which is always correct, only slower.
+ */
+export function canWriteDirect(ws: WebSocket): boolean {
+  if (ws.extensions !== '') return false;
+  const { _socket: socket, _sender: sender } = ws as unknown as WsInternals;
+  return (
+    socket != null &&
+    typeof socket.write === 'function' &&
+    typeof socket.cork === 'function' &&
+    sender != null &&
+    typeof sender._state === 'number' &&
+    Array.isArray(sender._queue)
+  );
 }
 
 /**
@@ -55,21 +74,24 @@ const uncorkAll = (): void => {
  * `ws.send` keeps its ordering. One small object per connection (no closures).
  */
 class WsTransport implements Transport {
-  private readonly plain: boolean;
+  /** {@link canWriteDirect}, decided once per connection. */
+  readonly direct: boolean;
 
   constructor(
     private readonly ws: WebSocket,
     private readonly closeTimeoutMs: number,
   ) {
-    this.plain = ws.extensions === ''; // no permessage-deflate: frames may go out as pre-built bytes
+    this.direct = canWriteDirect(ws);
   }
 
   send(frame: OutFrame): void {
     const ws = this.ws;
     if (ws.readyState !== WebSocket.OPEN) return;
+    if (!this.direct) return ws.send(frame.text);
     const wire = wireFrame(frame);
     const { _socket: socket, _sender: sender } = ws as unknown as WsInternals;
-    if (socket && sender && sender._state === 0 && sender._queue?.length === 0 && this.plain) {
+    // Only while the sender is idle with nothing queued: otherwise ws.send keeps the order behind what it holds.
+    if (socket && sender && sender._state === 0 && sender._queue!.length === 0) {
       if (socket.writableCorked === 0) {
         socket.cork();
         if (corked.push(socket) === 1) process.nextTick(uncorkAll);
