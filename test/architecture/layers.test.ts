@@ -65,7 +65,7 @@ const PACKAGES: Record<string, RegExp> = {
   components: /^(react|react\/jsx-runtime)$/,
   calls: /^(react|react\/jsx-runtime)$/,
   testing: /^(ws|node:.*)$/,
-  cli: /^(node:.*|ioredis|jose)$/,
+  cli: /^(node:.*|ioredis|jose|zod|yaml)$/,
   index: /^$/,
 };
 
