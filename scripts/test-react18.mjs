@@ -1,4 +1,4 @@
-// Run the React suite (test/react) against React 18: react@18 + react-dom@18 live in .react18/
+// Run the React and components suites (test/react, test/components) against React 18: react@18 + react-dom@18 live in .react18/
 // (installed on first use, under the shared npm lock), and a generated vitest config aliases
 // react, react-dom and their subpaths there. Extra argv (reporter flags) is forwarded to vitest.
 import { spawnSync } from 'node:child_process';
@@ -55,7 +55,7 @@ export default defineConfig({
     ],
   },
   test: {
-    include: ['test/react/**/*.test.tsx', 'test/react/**/*.test.ts'],
+    include: ['test/react/**/*.test.tsx', 'test/react/**/*.test.ts', 'test/components/**/*.test.tsx', 'test/components/**/*.test.ts'],
     testTimeout: 20_000,
     hookTimeout: 20_000,
     pool: 'forks',

@@ -1,11 +1,10 @@
-import type { ParticipantView } from '../react/channel-entry.js';
+import type { ParticipantView } from '../react/channel-store.js';
 
 /** A display name: `state.name` (or `state.displayName`) when it is a non-empty string, else the identity. */
 export function participantName(p: Pick<ParticipantView, 'identity' | 'state'>): string {
-  const s = p.state as { name?: unknown; displayName?: unknown } | null | undefined;
+  const s = p.state as Record<string, unknown> | null | undefined;
   if (s && typeof s === 'object') {
-    if (typeof s.name === 'string' && s.name.trim() !== '') return s.name;
-    if (typeof s.displayName === 'string' && s.displayName.trim() !== '') return s.displayName;
+    for (const n of [s.name, s.displayName]) if (typeof n === 'string' && n.trim()) return n;
   }
   return p.identity;
 }

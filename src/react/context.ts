@@ -1,5 +1,5 @@
 'use client';
-import { createContext, useContext } from 'react';
+import { createContext, useContext } from './react.js';
 import type { SignalHub } from './hub.js';
 
 /** @internal The hub of the nearest SignalProvider. */

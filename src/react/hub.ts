@@ -1,8 +1,7 @@
 import { createStore, type StoreApi } from 'zustand/vanilla';
-import type { SignalError } from '../client/errors.js';
-import type { Signal } from '../client/signal.js';
-import type { ConnectionState, Payload, SignalMessage } from '../client/types.js';
-import { appendBounded, ChannelEntry } from './channel-entry.js';
+import type { ConnectionState, Payload, Signal, SignalError, SignalMessage } from '../client/index.js';
+import { appendBounded } from './bounded.js';
+import { ChannelEntry } from './channel-entry.js';
 
 /** Buffer sizes of the React layer (how many messages the stores keep). */
 export interface SignalLimits {
@@ -95,7 +94,7 @@ export class SignalHub {
       client.on('error', (error) => {
         this.connection.setState({ error });
         const ch = error.channel;
-        if (ch !== undefined) this.#entries.get(ch)?.setError(error);
+        if (ch !== undefined) this.#entries.get(ch)?.store.setState({ error });
       }),
       client.on('message', (msg) => {
         this.direct.setState({ messages: appendBounded(this.direct.getState().messages, msg, this.#limits.directMessages) });

@@ -1,25 +1,12 @@
 'use client';
 export { SignalProvider, type SignalProviderProps } from './provider.js';
-export {
-  useSignal,
-  useConnectionState,
-  useConnectionError,
-  useDirectMessages,
-  useChannel,
-  useParticipants,
-  useParticipant,
-  useParticipantState,
-  useMyState,
-  useTyping,
-  useIdentity,
-  type DirectMessagesOptions,
-  type DirectMessages,
-  type UseChannelOptions,
-  type UseChannelResult,
-  type UseMyStateOptions,
-  type SetMyState,
-  type UseTypingOptions,
-  type UseTyping,
-} from './hooks.js';
+export { useSignal, useConnectionState, useConnectionError, useIdentity } from './use-connection-state.js';
+export { useDirectMessages, type DirectMessagesOptions, type DirectMessages } from './use-direct-messages.js';
+export { useChannel, type UseChannelOptions, type UseChannelResult } from './use-channel.js';
+export { useParticipants } from './use-participants.js';
+export { useParticipant, useParticipantState } from './use-participant-state.js';
+export { useMyState, type UseMyStateOptions, type SetMyState } from './use-my-state.js';
+export { useTyping, type UseTypingOptions, type UseTyping } from './use-typing.js';
 export { DEFAULT_SIGNAL_LIMITS, type SignalLimits } from './hub.js';
-export { TYPING_KEY, type ParticipantView } from './channel-entry.js';
+export { TYPING_KEY } from './typing-store.js';
+export { type ParticipantView } from './channel-store.js';

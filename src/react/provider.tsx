@@ -1,9 +1,7 @@
 'use client';
-import { useEffect, useRef, useState, type ReactNode } from 'react';
-import { AccessToken } from '../client/access-token.js';
-import { SignalError } from '../client/errors.js';
-import { Signal, type SignalOptions } from '../client/signal.js';
-import type { Payload } from '../client/types.js';
+import type { ReactNode } from 'react';
+import { useEffect, useRef, useState } from './react.js';
+import { AccessToken, CLIENT_ERROR, Signal, SignalError, type Payload, type SignalOptions } from '../client/index.js';
 import { HubContext } from './context.js';
 import { SignalHub, type SignalLimits } from './hub.js';
 import { subjectOf } from './subject.js';
@@ -101,7 +99,7 @@ export function SignalProvider(props: SignalProviderProps): ReactNode {
         cur.ownToken = false;
       }
     } catch (e) {
-      hub.report(new SignalError('SIGNAL_ERR_TOKEN', (e as Error).message)); // the current token stays in use
+      hub.report(new SignalError(CLIENT_ERROR.TOKEN, (e as Error).message)); // the current token stays in use
     }
   }, [hub, token]);
 
@@ -124,7 +122,7 @@ function create(
   try {
     at = typeof token === 'string' ? new AccessToken(token) : token;
   } catch (e) {
-    hub.fail(new SignalError('SIGNAL_ERR_TOKEN', (e as Error).message));
+    hub.fail(new SignalError(CLIENT_ERROR.TOKEN, (e as Error).message));
     h.destroy = () => {};
     return h;
   }

@@ -22,3 +22,8 @@ export function shallow<T>(a: T, b: T): boolean {
   for (const [k, v] of x) if (!y.has(k) || !Object.is(v, y.get(k))) return false;
   return true;
 }
+
+/** `shallow` for two arrays, in fewer bytes: same length and the same items (`Object.is`) in the same order. */
+export function sameItems<T>(a: readonly T[], b: readonly T[]): boolean {
+  return a.length === b.length && a.every((x, i) => Object.is(x, b[i]));
+}

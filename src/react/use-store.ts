@@ -1,5 +1,5 @@
 'use client';
-import { useEffect, useMemo, useRef, useSyncExternalStore } from 'react';
+import { useEffect, useMemo, useRef, useSyncExternalStore } from './react.js';
 import type { StoreApi } from 'zustand/vanilla';
 
 /**

@@ -95,7 +95,10 @@ function ReconnectPane({ identity, channel }: { identity: string; channel: strin
       </div>
 
       <div className="presence-box">
-        <p className="section-label">In the room</p>
+        <p className="section-label">
+          In the room
+          {state === 'open' ? null : <span className="stale-note"> · last known, {state}…</span>}
+        </p>
         <PresenceList<Profile>
           channel={channel}
           label={`People in the room (seen by ${nameOf(identity)})`}
@@ -134,7 +137,8 @@ interface ReconnectDemoProps {
 /**
  * Reconnect: "Drop connection" cuts one user's connection like a network failure. The server notices, the
  * others see the user leave; the client reconnects with backoff (1 s doubling, full jitter), joins its channels
- * again and restores its state, and the others see the user come back with the same state.
+ * again and restores its state, and the others see the user come back with the same state. While a user's own
+ * connection is down, their `<PresenceList>` keeps the last roster, marked stale (`data-stale`, `aria-busy`).
  */
 function ReconnectDemo({ users, channel }: ReconnectDemoProps) {
   const cast = users.slice(0, 4);
@@ -145,7 +149,8 @@ function ReconnectDemo({ users, channel }: ReconnectDemoProps) {
       lede={
         <>
           Give someone a few likes, then drop their connection: the others see them leave and come back, likes restored. “Go offline”
-          keeps them out (the client keeps retrying with backoff) until they are back online.
+          keeps them out (the client keeps retrying with backoff) until they are back online. Meanwhile their own list shows the last
+          people it knew, marked stale (<code>data-stale</code>, <code>aria-busy</code>: dashed here).
         </>
       }
     >

@@ -5,6 +5,8 @@ import { nameOf, UserProvider, USERS } from './user-pane.js';
 /** What a bot does in a channel. */
 export interface BotSpec {
   identity: string;
+  /** The bot's device. @default 'bot' */
+  device?: string;
   /** Keep announcing typing. */
   typing?: boolean;
   /** Extra state shared next to `name` and `color`. */
@@ -38,7 +40,7 @@ export function Bots({ channel, bots }: { channel: string; bots: BotSpec[] }) {
   return (
     <>
       {bots.map((b) => (
-        <UserProvider key={b.identity} identity={b.identity} device="bot">
+        <UserProvider key={`${b.identity}/${b.device ?? 'bot'}`} identity={b.identity} device={b.device ?? 'bot'}>
           <BotBrain channel={channel} spec={b} />
         </UserProvider>
       ))}

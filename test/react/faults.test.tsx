@@ -1,9 +1,9 @@
 // @vitest-environment jsdom
 import { useEffect, useState } from 'react';
-import { cleanup, render, screen } from '@testing-library/react';
-import { afterEach, describe, expect, it } from 'vitest';
-import { socketUpdatesOutsideAct } from './act-env.js';
-import { NodeWebSocket, startTestServer, type TestServer } from '../../src/testing/index.js';
+import { render, screen } from '@testing-library/react';
+import { describe, expect, it } from 'vitest';
+import { reactServers } from './fixture.js';
+import { NodeWebSocket } from '../../src/testing/index.js';
 import {
   PresenceList,
   SignalProvider,
@@ -13,16 +13,9 @@ import {
   useMyState,
   useParticipants,
 } from '../../src/index.js';
-import { sleep, waitFor } from '../helpers/wait.js';
+import { waitFor } from '../helpers/wait.js';
 
-socketUpdatesOutsideAct();
-
-const servers: TestServer[] = [];
-afterEach(async () => {
-  cleanup();
-  await sleep(20);
-  for (const s of servers.splice(0)) await s.close();
-});
+const startServer = reactServers();
 
 function ChannelStatus({ name, publishOnJoin }: { name: string; publishOnJoin?: boolean }) {
   const { status, error, publish } = useChannel(name);
@@ -39,22 +32,21 @@ function ChannelStatus({ name, publishOnJoin }: { name: string; publishOnJoin?: 
 
 describe('faults', () => {
   it('a refused channel: the hook exposes the error, nothing throws, other channels work', async () => {
-    const srv = await startTestServer({ authorize: (_claims, ch) => !ch.startsWith('secret') });
-    servers.push(srv);
-    const token = await srv.token('alice', 'web');
+    const srv = await startServer({ authorize: (_claims, ch) => !ch.startsWith('secret') });
+    const AsAlice = await srv.provider('alice');
     const long = 'x'.repeat(300);
     function Errors() {
       const err = useConnectionError();
       return <p data-testid="conn-error">{err?.code ?? ''}</p>;
     }
     render(
-      <SignalProvider token={token} options={{ WebSocket: NodeWebSocket }}>
+      <AsAlice>
         <ChannelStatus name="secret-room" publishOnJoin />
         <ChannelStatus name={long} />
         <ChannelStatus name="open-room" />
         <PresenceList channel="secret-room" />
         <Errors />
-      </SignalProvider>,
+      </AsAlice>,
     );
     await waitFor(() => screen.getByTestId('ch-secret-room').textContent?.startsWith('failed|'), 5000, 'secret refused');
     expect(screen.getByTestId('ch-secret-room').textContent).toBe('failed|SIGNAL_ERR_FORBIDDEN');
@@ -84,8 +76,7 @@ describe('faults', () => {
   });
 
   it('disconnect and reconnect while mounted: reconnecting then open, channels and my state come back, leavers are gone', async () => {
-    const srv1 = await startTestServer();
-    servers.push(srv1);
+    const srv1 = await startServer();
     const { port, secret } = srv1;
     const carol = await srv1.connect('carol', 'x', { reconnect: false });
     await carol.join('room', { presence: true }).ready;
@@ -127,12 +118,10 @@ describe('faults', () => {
     await waitFor(() => screen.getByTestId('me-bob').textContent === 'joined|BOB|ALICE,carol', 5000, 'bob sees alice and carol');
 
     await srv1.close(); // carol goes away with it and does not come back
-    servers.length = 0;
     await waitFor(() => screen.getByTestId('conn').textContent === 'reconnecting', 5000, 'reconnecting');
     expect(screen.getByTestId('me-alice').textContent).toMatch(/^joining\|ALICE\|/);
 
-    const srv2 = await startTestServer({ port, secret });
-    servers.push(srv2);
+    const srv2 = await startServer({ port, secret });
     await waitFor(() => screen.getByTestId('conn').textContent === 'open', 10_000, 'open again');
     await waitFor(() => screen.getByTestId('me-alice').textContent === 'joined|ALICE|BOB', 10_000, 'alice: room back, carol gone');
     await waitFor(() => screen.getByTestId('me-bob').textContent === 'joined|BOB|ALICE', 10_000, 'bob: room back, carol gone');

@@ -1,13 +1,11 @@
 // @vitest-environment jsdom
 import { StrictMode, useEffect, useState } from 'react';
-import { act, cleanup, render, screen } from '@testing-library/react';
-import { afterEach, describe, expect, it } from 'vitest';
-import { socketUpdatesOutsideAct } from './act-env.js';
+import { act, render, screen } from '@testing-library/react';
+import { describe, expect, it } from 'vitest';
+import { reactServers } from './fixture.js';
 import { recordingWebSocket } from './helpers.js';
-import { NodeWebSocket, startTestServer, type TestServer } from '../../src/testing/index.js';
 import {
   PresenceList,
-  SignalProvider,
   useChannel,
   useDirectMessages,
   useMyState,
@@ -19,23 +17,13 @@ import {
 } from '../../src/index.js';
 import { sleep, waitFor } from '../helpers/wait.js';
 
-socketUpdatesOutsideAct();
-
-let srv: TestServer | undefined;
-afterEach(async () => {
-  cleanup();
-  await sleep(20);
-  await srv?.close();
-  srv = undefined;
-});
-
-const opts = { WebSocket: NodeWebSocket };
+const startServer = reactServers();
 type Text = { text: string };
 
 describe('useDirectMessages', () => {
   it('sends and receives between two providers; bounded buffer, limit and filter', async () => {
-    srv = await startTestServer();
-    const [ta, tb] = await Promise.all([srv.token('alice', 'web'), srv.token('bob', 'web')]);
+    const srv = await startServer();
+    const [AsAlice, AsBob] = await Promise.all([srv.provider('alice'), srv.provider('bob')]);
     let send!: (p: Text & { to: string }) => void;
     function Alice() {
       send = useDirectMessages<Text>().send;
@@ -55,17 +43,17 @@ describe('useDirectMessages', () => {
     }
     render(
       <>
-        <SignalProvider token={ta} options={opts}>
+        <AsAlice>
           <Alice />
           <Conn />
-        </SignalProvider>
-        <SignalProvider token={tb} options={opts} limits={{ directMessages: 4 }}>
+        </AsAlice>
+        <AsBob limits={{ directMessages: 4 }}>
           <Bob />
-        </SignalProvider>
+        </AsBob>
       </>,
     );
     await waitFor(() => screen.getByTestId('ready').textContent === 'y', 3000, 'client');
-    await waitFor(() => srv!.server.stats().connections === 2, 3000, 'both connected');
+    await waitFor(() => srv.server.stats().connections === 2, 3000, 'both connected');
     for (let i = 1; i <= 6; i++) act(() => send({ to: 'bob', text: String(i) }));
     await waitFor(() => screen.getByTestId('bob').textContent === '3,4,5,6/5,6/3,5', 3000, 'bounded + limit + filter');
     const m = screen.getByTestId('bob').textContent;
@@ -75,11 +63,11 @@ describe('useDirectMessages', () => {
 
 describe('useChannel', () => {
   it('bounded messages, onMessage, in-channel direct messages; typing frames stay out', async () => {
-    srv = await startTestServer();
+    const srv = await startServer();
     const alice = await srv.connect('alice', 'web');
     const ach = alice.join('room', { presence: true });
     await ach.ready;
-    const token = await srv.token('bob', 'web');
+    const AsBob = await srv.provider('bob');
     const heard: string[] = [];
     function Bob() {
       const { messages, status } = useChannel<Text>('room', { onMessage: (m) => heard.push(m.text) });
@@ -92,9 +80,9 @@ describe('useChannel', () => {
     }
     render(
       <StrictMode>
-        <SignalProvider token={token} options={opts} limits={{ channelMessages: 3 }}>
+        <AsBob limits={{ channelMessages: 3 }}>
           <Bob />
-        </SignalProvider>
+        </AsBob>
       </StrictMode>,
     );
     await waitFor(() => ach.participants.size === 1, 5000, 'bob joined');
@@ -108,8 +96,8 @@ describe('useChannel', () => {
   });
 
   it('publish reaches the other provider; a presence hook upgrades a channel joined without presence', async () => {
-    srv = await startTestServer();
-    const [ta, tb] = await Promise.all([srv.token('alice', 'web'), srv.token('bob', 'web')]);
+    const srv = await startServer();
+    const [AsAlice, AsBob] = await Promise.all([srv.provider('alice'), srv.provider('bob')]);
     let publish!: (m: Text) => boolean;
     let setShowList!: (b: boolean) => void;
     function Alice() {
@@ -131,12 +119,12 @@ describe('useChannel', () => {
     }
     render(
       <>
-        <SignalProvider token={ta} options={opts}>
+        <AsAlice>
           <Alice />
-        </SignalProvider>
-        <SignalProvider token={tb} options={opts}>
+        </AsAlice>
+        <AsBob>
           <Bob />
-        </SignalProvider>
+        </AsBob>
       </>,
     );
     await waitFor(() => screen.getByTestId('alice').textContent === 'joined', 3000, 'alice joined');
@@ -152,11 +140,11 @@ describe('useChannel', () => {
 
 describe('useParticipants', () => {
   it('keeps the array identity until membership or state changes', async () => {
-    srv = await startTestServer();
+    const srv = await startServer();
     const bob = await srv.connect('bob', 'x');
     const bch = bob.join('room', { presence: true });
     await bch.ready;
-    const token = await srv.token('alice', 'web');
+    const AsAlice = await srv.provider('alice');
     const arrays: (readonly ParticipantView[])[] = [];
     function List() {
       const ps = useParticipants('room');
@@ -165,9 +153,9 @@ describe('useParticipants', () => {
       return <p data-testid="list">{`${ps.map((p) => `${p.identity}=${JSON.stringify(p.state ?? null)}`).join(',')}:${messages.length}`}</p>;
     }
     render(
-      <SignalProvider token={token} options={opts}>
+      <AsAlice>
         <List />
-      </SignalProvider>,
+      </AsAlice>,
     );
     await waitFor(() => screen.getByTestId('list').textContent === 'bob=null:0', 3000, 'bob listed');
     await waitFor(() => bch.participants.size === 1, 3000, 'bob sees alice');
@@ -186,12 +174,12 @@ describe('useParticipants', () => {
 
 describe('useMyState', () => {
   it('throttles outgoing updates (60 Hz in, at most ~20 Hz out) and the last value always arrives', async () => {
-    srv = await startTestServer();
+    const srv = await startServer();
     const bob = await srv.connect('bob', 'x');
     const bch = bob.join('room', { presence: true });
     await bch.ready;
     const rec = recordingWebSocket();
-    const token = await srv.token('alice', 'web');
+    const AsAlice = await srv.provider('alice');
     let set!: (s: { x: number }) => void;
     function Cursor() {
       const [mine, setMine] = useMyState<{ x: number }>('room', { throttle: 50 });
@@ -201,9 +189,9 @@ describe('useMyState', () => {
       return <p data-testid="mine">{mine?.x ?? '-'}</p>;
     }
     render(
-      <SignalProvider token={token} options={{ WebSocket: rec.WS }}>
+      <AsAlice options={{ WebSocket: rec.WS }}>
         <Cursor />
-      </SignalProvider>,
+      </AsAlice>,
     );
     await waitFor(() => bch.participants.size === 1, 5000, 'alice joined');
     await sleep(100);

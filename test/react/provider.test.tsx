@@ -1,24 +1,14 @@
 // @vitest-environment jsdom
 import * as React from 'react';
 import { StrictMode, useState } from 'react';
-import { act, cleanup, render, screen } from '@testing-library/react';
-import { afterEach, describe, expect, it } from 'vitest';
-import { socketUpdatesOutsideAct } from './act-env.js';
+import { act, render, screen } from '@testing-library/react';
+import { describe, expect, it } from 'vitest';
+import { reactServers } from './fixture.js';
 import { recordingWebSocket } from './helpers.js';
-import { NodeWebSocket, startTestServer, type TestServer } from '../../src/testing/index.js';
 import { SignalProvider, useChannel, useConnectionState, useMyState, useSignal } from '../../src/index.js';
 import { sleep, waitFor } from '../helpers/wait.js';
 
-
-socketUpdatesOutsideAct();
-
-let srv: TestServer | undefined;
-afterEach(async () => {
-  cleanup();
-  await sleep(20); // deferred teardown of providers
-  await srv?.close();
-  srv = undefined;
-});
+const startServer = reactServers();
 
 function Status({ name }: { name: string }) {
   const { status } = useChannel(name);
@@ -32,28 +22,28 @@ function Status({ name }: { name: string }) {
 
 describe('SignalProvider', () => {
   it('connects in an effect and shows the connection state', async () => {
-    srv = await startTestServer();
-    const token = await srv.token('alice', 'web');
+    const srv = await startServer();
+    const AsAlice = await srv.provider('alice');
     render(
-      <SignalProvider token={token} options={{ WebSocket: NodeWebSocket }}>
+      <AsAlice>
         <Status name="room" />
-      </SignalProvider>,
+      </AsAlice>,
     );
     await waitFor(() => screen.getByTestId('status-room').textContent === 'open:joined', 5000, 'open:joined');
     expect(srv.server.stats().connections).toBe(1);
   });
 
   it('StrictMode double mount: one connection, one join per channel', async () => {
-    srv = await startTestServer();
-    const token = await srv.token('alice', 'web');
+    const srv = await startServer();
+    const AsAlice = await srv.provider('alice');
     const rec = recordingWebSocket();
     render(
       <StrictMode>
-        <SignalProvider token={token} options={{ WebSocket: rec.WS }}>
+        <AsAlice options={{ WebSocket: rec.WS }}>
           <Status name="room" />
           <Status name="room" />
           <Status name="lobby" />
-        </SignalProvider>
+        </AsAlice>
       </StrictMode>,
     );
     await waitFor(() => screen.getAllByTestId('status-room').every((e) => e.textContent === 'open:joined'), 5000, 'joined');
@@ -66,21 +56,21 @@ describe('SignalProvider', () => {
   });
 
   it('unmounting closes the connection, even one still opening', async () => {
-    srv = await startTestServer();
-    const token = await srv.token('alice', 'web');
+    const srv = await startServer();
+    const AsAlice = await srv.provider('alice');
     const a = render(
-      <SignalProvider token={token} options={{ WebSocket: NodeWebSocket }}>
+      <AsAlice>
         <Status name="room" />
-      </SignalProvider>,
+      </AsAlice>,
     );
     await waitFor(() => screen.getByTestId('status-room').textContent === 'open:joined', 5000, 'open');
     a.unmount();
-    await waitFor(() => srv!.server.stats().connections === 0, 3000, 'closed on unmount');
+    await waitFor(() => srv.server.stats().connections === 0, 3000, 'closed on unmount');
     // mount and unmount at once: the socket is closed while it is still connecting
     const b = render(
-      <SignalProvider token={token} options={{ WebSocket: NodeWebSocket }}>
+      <AsAlice>
         <Status name="room" />
-      </SignalProvider>,
+      </AsAlice>,
     );
     b.unmount();
     await sleep(200);
@@ -105,11 +95,11 @@ describe('SignalProvider', () => {
   });
 
   it('reference-counted leave: the last component unmounting leaves the channel', async () => {
-    srv = await startTestServer();
+    const srv = await startServer();
     const watcher = await srv.connect('watcher', 'w');
     const wch = watcher.join('room', { presence: true });
     await wch.ready;
-    const token = await srv.token('alice', 'web');
+    const AsAlice = await srv.provider('alice');
     let setCount!: (n: number) => void;
     function Many() {
       const [n, set] = useState(2);
@@ -124,9 +114,9 @@ describe('SignalProvider', () => {
     }
     render(
       <StrictMode>
-        <SignalProvider token={token} options={{ WebSocket: NodeWebSocket }}>
+        <AsAlice>
           <Many />
-        </SignalProvider>
+        </AsAlice>
       </StrictMode>,
     );
     await waitFor(() => wch.participants.size === 1, 5000, 'alice in room');
@@ -142,17 +132,17 @@ describe('SignalProvider', () => {
   const Activity = (React as { Activity?: React.ComponentType<{ mode: 'visible' | 'hidden'; children: React.ReactNode }> }).Activity;
   it.skipIf(!Activity)('a component hidden by <Activity> releases its channel and joins again when shown', async () => {
     const Act = Activity!;
-    srv = await startTestServer();
+    const srv = await startServer();
     const watcher = await srv.connect('watcher', 'w');
     const wch = watcher.join('room', { presence: true });
     await wch.ready;
-    const token = await srv.token('alice', 'web');
+    const AsAlice = await srv.provider('alice');
     const ui = (mode: 'visible' | 'hidden') => (
-      <SignalProvider token={token} options={{ WebSocket: NodeWebSocket }}>
+      <AsAlice>
         <Act mode={mode}>
           <Status name="room" />
         </Act>
-      </SignalProvider>
+      </AsAlice>
     );
     const { rerender } = render(ui('visible'));
     await waitFor(() => wch.participants.size === 1, 5000, 'alice in room');
@@ -164,7 +154,7 @@ describe('SignalProvider', () => {
   });
 
   it('a new token prop updates the token in place: same connection, channels and state kept', async () => {
-    srv = await startTestServer();
+    const srv = await startServer();
     const watcher = await srv.connect('watcher', 'w');
     const wch = watcher.join('room', { presence: true });
     await wch.ready;

@@ -1,24 +1,13 @@
 // @vitest-environment jsdom
-import { cleanup } from '@testing-library/react';
-import { afterEach, describe, expect, it } from 'vitest';
-import { socketUpdatesOutsideAct } from './act-env.js';
+import { describe, expect, it } from 'vitest';
+import { reactServers } from './fixture.js';
 import { measureCrossTalk, measureStateUpdate, measureTypingBurst } from './scenarios.js';
-import { startTestServer, type TestServer } from '../../src/testing/index.js';
-import { sleep } from '../helpers/wait.js';
 
-socketUpdatesOutsideAct();
-
-let srv: TestServer | undefined;
-afterEach(async () => {
-  cleanup();
-  await sleep(20);
-  await srv?.close();
-  srv = undefined;
-});
+const startServer = reactServers();
 
 describe('re-render guarantees (real server)', () => {
   it('100 participants, one state update: exactly 1 row re-renders, not the list nor the other 99', async () => {
-    srv = await startTestServer();
+    const srv = await startServer();
     const r = await measureStateUpdate(srv, 100);
     expect(r.rowRenders).toBe(1);
     expect(r.rowsRendered).toHaveLength(1);
@@ -27,7 +16,7 @@ describe('re-render guarantees (real server)', () => {
   }, 60_000);
 
   it('50 notifyTyping() calls re-render the other side\'s TypingIndicator at most twice', async () => {
-    srv = await startTestServer();
+    const srv = await startServer();
     const r = await measureTypingBurst(srv, 50);
     expect(r.shown).toBe('alice is typing…');
     expect(r.framesSent).toBeGreaterThanOrEqual(1);
@@ -37,7 +26,7 @@ describe('re-render guarantees (real server)', () => {
   }, 30_000);
 
   it('a direct message re-renders no channel component; a channel message re-renders no presence component', async () => {
-    srv = await startTestServer();
+    const srv = await startServer();
     const r = await measureCrossTalk(srv);
     expect(r.dmViewRenders).toBeGreaterThanOrEqual(1);
     expect(r.dmChannelRenders).toBe(0);

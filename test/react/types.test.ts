@@ -12,7 +12,7 @@ describe('types', () => {
       const config = {
         extends: join(root, 'tsconfig.json'),
         compilerOptions: { noEmit: true, rootDir: root, typeRoots: [join(root, 'node_modules/@types')], types: ['node'] },
-        include: [join(root, 'src'), join(root, 'test/react'), join(root, 'test/helpers')],
+        include: [join(root, 'src'), join(root, 'test/react'), join(root, 'test/components'), join(root, 'test/helpers')],
       };
       writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify(config));
       let out = '';
