@@ -1,4 +1,5 @@
 import { parseSubject } from '../protocol/address.js';
+import { EXPIRY_MARGIN_MS, MAX_TIMER_DELAY } from '../protocol/constants.js';
 import { Emitter } from './emitter.js';
 
 /** Events of an {@link AccessToken}. */
@@ -10,8 +11,7 @@ export type AccessTokenEvents = {
 };
 
 /** How long before `exp` the `expired` event fires. */
-export const EXPIRY_MARGIN_MS = 10_000;
-const MAX_TIMEOUT = 2 ** 31 - 1;
+export { EXPIRY_MARGIN_MS };
 
 /** @internal The claims of a JWT, unverified; throws a `TypeError` on a malformed one. No side effect. */
 export function decodeClaims(jwt: string): Record<string, unknown> {
@@ -103,13 +103,13 @@ export class AccessToken extends Emitter<AccessTokenEvents> {
     const at = this.expiresAt;
     if (at === undefined) return;
     const left = (): number => at - EXPIRY_MARGIN_MS - Date.now();
-    // Wait in steps of at most MAX_TIMEOUT (a longer delay would fire at once), then emit.
+    // Wait in steps of at most MAX_TIMER_DELAY (a longer delay would fire at once), then emit.
     const arm = (): void => {
       this.#timer = setTimeout(() => {
         if (left() > 0) return arm();
         this.#timer = undefined;
         this.emit('expired');
-      }, Math.max(0, Math.min(left(), MAX_TIMEOUT)));
+      }, Math.max(0, Math.min(left(), MAX_TIMER_DELAY)));
       (this.#timer as { unref?: () => void }).unref?.();
     };
     arm();

@@ -1,3 +1,5 @@
+import { DEFAULT_BACKOFF_FACTOR, DEFAULT_INITIAL_DELAY, DEFAULT_MAX_DELAY, MAX_BACKOFF_EXPONENT } from '../protocol/constants.js';
+
 /** Reconnect backoff settings. */
 export interface BackoffOptions {
   /** First delay cap in ms. @default 1000 */
@@ -15,12 +17,12 @@ export type DelayFor = (attempt: number) => number;
 
 /** Exponential backoff with full jitter (AWS style); the default is 1 s doubling to 30 s. */
 export function exponentialBackoff(opts: BackoffOptions = {}, random: () => number = Math.random): DelayFor {
-  const initial = opts.initialDelay ?? 1000;
-  const max = opts.maxDelay ?? 30_000;
-  const factor = opts.factor ?? 2;
+  const initial = opts.initialDelay ?? DEFAULT_INITIAL_DELAY;
+  const max = opts.maxDelay ?? DEFAULT_MAX_DELAY;
+  const factor = opts.factor ?? DEFAULT_BACKOFF_FACTOR;
   const jitter = opts.jitter ?? true;
   return (attempt) => {
-    const cap = Math.min(max, initial * factor ** Math.min(attempt, 60));
+    const cap = Math.min(max, initial * factor ** Math.min(attempt, MAX_BACKOFF_EXPONENT));
     return jitter ? Math.floor(random() * cap) : cap;
   };
 }

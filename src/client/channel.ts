@@ -1,4 +1,5 @@
-import { METHOD } from '../protocol/constants.js';
+import { CLIENT_ERROR, METHOD, PAST_IDS_KEPT } from '../protocol/constants.js';
+import { TYPING_KEY, TYPING_MS, typingMs } from '../protocol/typing.js';
 import { Emitter } from './emitter.js';
 import { SignalError } from './errors.js';
 import { LocalParticipant, Participant } from './participant.js';
@@ -21,6 +22,13 @@ export interface ChannelHost {
 export type ChannelEvents<M extends object, S> = {
   /** A channel message (publish) or an in-channel direct message to me (then `msg.to` is set). */
   message: [msg: SignalMessage<M>, participant: Participant<S, M> | undefined];
+  /**
+   * A typing frame (`signal.publish {id, $typing: ms}`, see PROTOCOL.md): `from` asks to be shown typing for the next
+   * `ms` milliseconds (capped at 30 s; `0`: stopped). Typing frames never arrive as `message`. A receiver usually
+   * also ends someone's typing when a message from them comes, or when they leave.
+   * @example ch.on('typing', (from, ms) => (ms > 0 ? show(from, ms) : hide(from)));
+   */
+  typing: [from: string, ms: number, participant: Participant<S, M> | undefined];
   /** A participant was added (1), updated (0: state) or removed (-1). */
   participant: [participant: Participant<S, M>, op: ParticipantOp];
   /** Join status changed. */
@@ -41,12 +49,17 @@ export class Channel<M extends object = Payload, S = unknown> extends Emitter<Ch
   readonly participants = new Map<string, Participant<S, M>>();
   /** Me: `me.updateState()` shares my state. */
   readonly me: LocalParticipant<S>;
-  /** Resolves when the server accepted the join; rejects with its error. */
+  /**
+   * The current join: resolves (with nothing) once the server accepted it; by then `participants` holds the roster
+   * (our server replies after the `join_back` frames and states). Rejects with the server's refusal, with
+   * `SIGNAL_ERR_CLOSED` after `leave()`, or when the client closes (also for a join made while it is closed); a
+   * reconnect, or `connect()` after a close, joins again with a new `ready`.
+   */
   ready: Promise<void>;
   #status: ChannelStatus = 'joining';
   #error: SignalError | undefined;
-  #resolveReady!: () => void;
-  #rejectReady!: (e: SignalError) => void;
+  /** Settles `ready` (rejects it when given an error); `null` once settled. */
+  #settleReady: ((err?: SignalError) => void) | null = null;
   /** During a rejoin: participants known before it that the server has not announced again yet. */
   #stale: Set<string> | null = null;
   /** During a rejoin: participants whose state the server replayed (the others have none now). */
@@ -90,6 +103,14 @@ export class Channel<M extends object = Payload, S = unknown> extends Emitter<Ch
     this.#host.sendCall(METHOD.publish, { ...(payload as Payload), id: this.name });
   }
 
+  /**
+   * Tell the others I am typing, for the next `ms` milliseconds (`0`: I stopped). Send it at most every `ms / 2`
+   * however fast keys come (the React layer's `useTyping` does).
+   */
+  sendTyping(ms: number = TYPING_MS): void {
+    this.publish({ [TYPING_KEY]: ms } as unknown as M);
+  }
+
   /** Leave the channel; participants are removed (op -1). */
   leave(): void {
     if (this.#status === 'left') return;
@@ -98,7 +119,7 @@ export class Channel<M extends object = Payload, S = unknown> extends Emitter<Ch
     this.#host.removeChannel(this.name, this as unknown as Channel<never, never>);
     if (wasActive && this.#host.isOpen()) this.#host.sendNow(METHOD.leave, { id: this.name });
     this.#clearParticipants();
-    this.#rejectReady(new SignalError('SIGNAL_ERR_CLOSED', `left channel ${this.name}`, { channel: this.name }));
+    this.#settleReady?.(new SignalError(CLIENT_ERROR.CLOSED, `left channel ${this.name}`, { channel: this.name }));
   }
 
   /** @internal Send the join (first time or after a reconnect), then my state. */
@@ -112,6 +133,7 @@ export class Channel<M extends object = Payload, S = unknown> extends Emitter<Ch
         this.#setStatus('joining');
       }
     }
+    if (this.#settleReady === null) this.ready = this.#newReady(); // the last one was refused when the client closed
     const seq = ++this.#joinSeq;
     this.#host.request(METHOD.join, { id: this.name, presence: this.presence }).then(
       (result) => {
@@ -121,7 +143,7 @@ export class Channel<M extends object = Payload, S = unknown> extends Emitter<Ch
           const prev = this.me.id;
           if (prev !== undefined && prev !== addr) {
             this.#pastIds.push(prev);
-            if (this.#pastIds.length > 8) this.#pastIds.shift();
+            if (this.#pastIds.length > PAST_IDS_KEPT) this.#pastIds.shift();
           }
           this.me.id = addr;
         }
@@ -138,12 +160,12 @@ export class Channel<M extends object = Payload, S = unknown> extends Emitter<Ch
           }
         }
         this.#setStatus('joined');
-        this.#resolveReady();
+        this.#settleReady?.();
       },
       (err: SignalError) => {
         if (seq !== this.#joinSeq || this.#status !== 'joining') return;
-        if (err.code === 'SIGNAL_ERR_CLOSED') return; // retried on reconnect
-        if (err.code === 'SIGNAL_ERR_TIMEOUT') {
+        if (err.code === CLIENT_ERROR.CLOSED) return; // retried on reconnect
+        if (err.code === CLIENT_ERROR.TIMEOUT) {
           // No reply (a slow authorize hook, a lost frame): ask again; joining twice is harmless.
           if (this.#host.isOpen()) this._join(false);
           return;
@@ -152,15 +174,42 @@ export class Channel<M extends object = Payload, S = unknown> extends Emitter<Ch
         this.#setStatus('failed');
         this.#host.removeChannel(this.name, this as unknown as Channel<never, never>);
         this.#clearParticipants();
-        this.#rejectReady(err);
+        this.#settleReady?.(err);
         this.emit('error', err);
       },
     );
     if (this.me.state !== undefined) this.#host.sendNow(METHOD.publish, { id: this.name, state: this.me.state });
   }
 
-  /** @internal */
-  _onJoin(from: string): void {
+  /**
+   * @internal A notification about this channel (`params.id` is its name, `params.from` the sender): the channel
+   * decides what it is: someone joined or left, a state, a typing frame, or a message.
+   */
+  _onFrame(method: string, params: Payload & { from: string }): void {
+    const from = params.from;
+    switch (method) {
+      case METHOD.join:
+      case METHOD.joinBack:
+        return this.#onJoin(from);
+      case METHOD.leave:
+        return this.#removeParticipant(from);
+      case METHOD.publish:
+      case METHOD.send: {
+        if ('state' in params) return this.#onState(from, params.state as S);
+        const ms = typingMs(params);
+        if (ms !== undefined) {
+          this.emit('typing', from, ms, this.participants.get(from));
+          return;
+        }
+        const msg = params as SignalMessage<M>;
+        const p = this.participants.get(from);
+        p?._message(msg);
+        this.emit('message', msg, p);
+      }
+    }
+  }
+
+  #onJoin(from: string): void {
     this.#stale?.delete(from);
     // My own endpoint, now or before a reconnect: the server never announces my current one, so this is a ghost of me.
     if (from === this.me.id || this.#pastIds.includes(from)) return;
@@ -170,13 +219,8 @@ export class Channel<M extends object = Payload, S = unknown> extends Emitter<Ch
     this.emit('participant', p, 1);
   }
 
-  /** @internal */
-  _onLeave(from: string): void {
-    this.#removeParticipant(from);
-  }
-
-  /** @internal A state from `from` (a publish with `state`, or the server's replay). */
-  _onState(from: string, state: S): void {
+  /** A state from `from` (a publish with `state`, or the server's replay). */
+  #onState(from: string, state: S): void {
     // Only members announced by join/join_back have a state here: the server replays states right
     // after join_back, and a non-presence member's state would make a participant that never leaves.
     const p = this.participants.get(from);
@@ -186,19 +230,17 @@ export class Channel<M extends object = Payload, S = unknown> extends Emitter<Ch
     if (p._setState(state)) this.emit('participant', p, 0);
   }
 
-  /** @internal */
-  _onMessage(msg: SignalMessage<M>): void {
-    const p = this.participants.get(msg.from);
-    p?._message(msg);
-    this.emit('message', msg, p);
-  }
-
   /** @internal The connection dropped: the join must be re-sent. */
   _onDisconnect(): void {
     if (this.#status === 'joined') {
       this.ready = this.#newReady();
       this.#setStatus('joining');
     }
+  }
+
+  /** @internal The client closed (`why`): the join waiting now fails; `connect()` joins again with a new `ready`. */
+  _onClosed(why: string): void {
+    if (this.#status === 'joining') this.#settleReady?.(new SignalError(CLIENT_ERROR.CLOSED, why, { channel: this.name }));
   }
 
   /** @internal Participant.send goes through here. */
@@ -228,8 +270,11 @@ export class Channel<M extends object = Payload, S = unknown> extends Emitter<Ch
 
   #newReady(): Promise<void> {
     const p = new Promise<void>((resolve, reject) => {
-      this.#resolveReady = resolve;
-      this.#rejectReady = reject;
+      this.#settleReady = (err) => {
+        this.#settleReady = null;
+        if (err) reject(err);
+        else resolve();
+      };
     });
     p.catch(() => {}); // a rejection nobody awaits is reported through 'error', not as unhandled
     return p;

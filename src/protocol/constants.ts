@@ -1,3 +1,52 @@
+// Primitive names first: esbuild inlines a constant into the modules using it only when it is declared before the
+// first object of this file, so the client's own names (and the limits it shares) come here, ahead of METHOD.
+
+/** Query parameter of the WebSocket URL carrying the access token. */
+export const JWT_PARAM = 'jwt';
+/** Extension: query parameter naming my previous endpoint address, which the server closes (4409) if it still holds it. */
+export const REPLACES_PARAM = 'replaces';
+
+/** Close reason of `close()` (code {@link CLOSE}.NORMAL). */
+export const CLOSE_REASON_CLIENT = 'client closed';
+/** Close code of the client's own drop of a link that stopped answering (never sent by the server). */
+export const CLOSE_KEEPALIVE = 4000;
+export const CLOSE_REASON_KEEPALIVE = 'keepalive timeout';
+/** How the client handles that drop: as WebSocket's abnormal close (never on the wire). */
+export const CLOSE_ABNORMAL = 1006;
+
+/** Client default: frames waiting to be written, at most. */
+export const DEFAULT_MAX_QUEUE = 256;
+/** Client default: keepalive `_ping` interval, ms. */
+export const DEFAULT_PING_INTERVAL = 25_000;
+/** Client default: how long a `_ping` or a connection attempt may go unanswered, ms. */
+export const DEFAULT_PONG_TIMEOUT = 10_000;
+/** Client default: request (join, refresh) timeout, ms. */
+export const DEFAULT_REQUEST_TIMEOUT = 10_000;
+/** Client default pace before a join reply tells the server's rate: under the server's default 50/s, burst 200. */
+export const DEFAULT_FRAMES_PER_SECOND = 45;
+export const DEFAULT_FRAME_BURST = 180;
+/** Share of the rate a server tells that the client paces at. */
+export const RATE_SHARE = 0.9;
+/** A told rate above this many frames per second counts as unlimited. */
+export const UNLIMITED_RATE = 1e6;
+/** Reconnect backoff defaults: first delay cap and largest delay (ms), growth per attempt. */
+export const DEFAULT_INITIAL_DELAY = 1_000;
+export const DEFAULT_MAX_DELAY = 30_000;
+export const DEFAULT_BACKOFF_FACTOR = 2;
+/** My own earlier endpoint addresses a channel remembers (ghosts of me after a failover are never participants). */
+export const PAST_IDS_KEPT = 8;
+/** How long before a token's `exp` the client's AccessToken emits `expired` (and fetches a new one), ms. */
+export const EXPIRY_MARGIN_MS = 10_000;
+/** Longest delay a timer takes (a longer one fires at once), ms: 2^31 - 1. */
+export const MAX_TIMER_DELAY = 2_147_483_647;
+/** Backoff attempts past this count grow no further (keeps `factor ** attempt` finite). */
+export const MAX_BACKOFF_EXPONENT = 60;
+
+/** Largest frame in bytes (64 KiB), the default of the server's `maxFrameBytes` and of the client's. */
+export const MAX_FRAME_BYTES = 65_536; // a literal: bundlers keep `64 * 1024` as a possible side effect
+/** Longest channel name in characters, the default of the server's `maxChannelNameLength` and the client's check. */
+export const MAX_CHANNEL_NAME = 256;
+
 /** JSON-RPC methods of the Bit6 Signal v2 protocol, named once. */
 export const METHOD = {
   send: 'signal.send',
@@ -105,12 +154,12 @@ export const CLOSE = {
 
 /** Default server limits (all overridable through `createSignalServer({ limits })`). */
 export const DEFAULT_LIMITS = {
-  /** Largest accepted text frame in bytes (64 KiB; a literal: bundlers keep `64 * 1024` as a possible side effect). */
-  maxFrameBytes: 65_536,
+  /** Largest accepted text frame in bytes (64 KiB). */
+  maxFrameBytes: MAX_FRAME_BYTES,
   /** Channels one connection may be joined to at once. */
   maxChannelsPerConnection: 100,
   /** Longest channel name in characters (the shortest is 1). */
-  maxChannelNameLength: 256,
+  maxChannelNameLength: MAX_CHANNEL_NAME,
   /** Longest address (`to`) in characters. */
   maxAddressLength: 512,
   /** Sustained frames per second per connection. */

@@ -57,7 +57,7 @@ describe('token refresh in place', () => {
     await sleep(14_000); // past the first token's exp
     expect(fetched).toBe(1);
     expect(sig.state).toBe('open');
-    expect(w.states).toEqual(['open']); // never left open: no reconnect
+    expect(w.states).toEqual(['connecting', 'open']); // never left open: no reconnect
     expect(w.errors).toEqual([]);
     expect(seen).toEqual(['1 alice']); // no leave, no second join
     expect(srv.server.stats().connections).toBe(2);
@@ -72,7 +72,7 @@ describe('token refresh in place', () => {
     await waitUntilOpen(sig);
     token.update(await srv.token('alice', 'web', { expiresIn: 3600 }));
     await sleep(5000);
-    expect(w.states).toEqual(['open']); // 'connecting' is emitted inside the constructor, before any listener
+    expect(w.states).toEqual(['connecting', 'open']); // the constructor's 'connecting' comes after it returned
     expect(sig.state).toBe('open');
   });
 
@@ -88,7 +88,7 @@ describe('token refresh in place', () => {
     token.update(await inPage.token('alice', 'web', { expiresIn: 3600 }));
     await waitFor(() => w.states.includes('reconnecting'), 8000, 'the close at exp');
     await waitFor(() => sig.state === 'open', 5000, 'the reconnect');
-    expect(w.states).toEqual(['open', 'reconnecting', 'open']);
+    expect(w.states).toEqual(['connecting', 'open', 'reconnecting', 'open']);
     expect(w.errors).toEqual([]); // the refused refresh (an older server) is not an error the app must handle
     await waitFor(() => sig.channels.get('room')?.status === 'joined', 5000, 'the rejoin');
   });
