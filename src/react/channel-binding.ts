@@ -1,7 +1,7 @@
-import type { Channel, Emitter, Participant, Payload, SignalMessage } from '../client/index.js';
+import type { Channel, Participant, Payload, SignalMessage } from '../client/index.js';
 import { appendBounded } from './bounded.js';
 import { viewOf, type ChannelStore, type ParticipantView } from './channel-store.js';
-import { typingOf, type TypingStore } from './typing-store.js';
+import type { TypingStore } from './typing-store.js';
 
 /**
  * Mirror a client Channel into a channel store: status, error, participants (as immutable views, replaced one by
@@ -30,12 +30,9 @@ export function bindChannel(
       } else views.set(p.id, viewOf(p));
       store.setState(roster());
     }),
-    // Typing frames: the reworked client emits them as `typing` (issue 12), today's delivers them as channel messages
-    // (`typingOf`, below); each client uses one way only. Once integrated, only the typed `ch.on('typing', …)` stays.
-    (ch as unknown as Emitter<{ typing: [from: string, ms: number] }>).on('typing', typing.typing),
+    // Typing frames come sorted by the client's Channel: never as messages.
+    ch.on('typing', (from, ms) => typing.typing(from, ms)),
     ch.on('message', (msg, p) => {
-      const ms = typingOf(msg);
-      if (ms !== undefined) return typing.typing(msg.from, ms);
       typing.remove(msg.from); // a message ends "typing"
       store.setState({ messages: appendBounded(store.getState().messages, msg, messageLimit) });
       onMessage(msg, p);

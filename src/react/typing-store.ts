@@ -1,25 +1,13 @@
 import type { StoreApi } from 'zustand/vanilla';
-import type { Channel, Payload, SignalMessage } from '../client/index.js';
+import type { Channel, Payload } from '../client/index.js';
+import { MAX_TYPING_MS, TYPING_KEY } from '../client/typing.js';
 import { throttle } from './throttle.js';
 
 // Typing in the React layer: who types (the `typing` list of a channel store, with one expiry timer per typist)
-// and my own typing frames (throttled). Received frames come in through one function, `TypingStore.typing(from, ms)`.
-// Today's client delivers a typing frame as an ordinary channel message, which `typingOf` recognizes in
-// channel-binding.ts; the reworked client (issue 12) emits `typing` itself, which channel-binding.ts already passes
-// to `typing(from, ms)`. Integrating it: drop `typingOf` and its branch in channel-binding.ts, type the `typing`
-// subscription there, import TYPING_KEY / MAX_TYPING_TTL from the client layer (protocol/typing.ts) instead of
-// defining them here, and optionally send with `Channel#sendTyping`.
+// and my own typing frames (throttled). The client's Channel sorts typing frames out of its messages and emits
+// `typing(from, ms)` (the key and its timing live in protocol/typing.ts); channel-binding.ts passes that event here.
 
-/** The payload key of the typing frame: `signal.publish {id, $typing: ttlMs}` (0 = stopped). */
-export const TYPING_KEY = '$typing';
-/** Longest time a typing frame may keep someone "typing", whatever the sender asked. */
-const MAX_TYPING_TTL = 30_000;
-
-/** How long a channel message asks to show its sender typing, when it is a typing frame; else `undefined`. */
-export function typingOf(msg: SignalMessage<Payload>): number | undefined {
-  const ttl = msg[TYPING_KEY];
-  return typeof ttl === 'number' && msg.to === undefined ? ttl : undefined;
-}
+export { TYPING_KEY } from '../client/typing.js';
 
 /**
  * The typing of one channel: who types (the `typing` list of its store, each typist dropped by a timer) and my own
@@ -68,7 +56,7 @@ export function typingStore(store: StoreApi<{ readonly typing: readonly string[]
     typing(from, ms) {
       stopTimer(from);
       if (!(ms > 0) || !channel()?.participants.has(from)) return remove(from);
-      timers.set(from, setTimeout(remove, Math.min(ms, MAX_TYPING_TTL), from));
+      timers.set(from, setTimeout(remove, Math.min(ms, MAX_TYPING_MS), from));
       const typing = store.getState().typing;
       if (!typing.includes(from)) store.setState({ typing: [...typing, from] });
     },
