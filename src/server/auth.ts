@@ -10,6 +10,9 @@ import {
   type JWTVerifyGetKey,
 } from 'jose';
 import { parseSubject } from '../protocol/address.js';
+import { randomId } from './ids.js';
+
+export { randomId } from './ids.js';
 import { isWellFormed } from '../protocol/well-formed.js';
 
 /** How the server verifies tokens. Exactly one of `secret`, `publicKey`, `jwks`. */
@@ -165,16 +168,6 @@ export async function signAccessToken(opts: SignOptions): Promise<string> {
     .setIssuedAt(now)
     .setExpirationTime(now + (opts.expiresIn ?? 3600))
     .sign(key);
-}
-
-const ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyz';
-/** A random lowercase base-36 id (WebCrypto; works in Node and browsers). */
-export function randomId(length: number): string {
-  const bytes = new Uint8Array(length);
-  globalThis.crypto.getRandomValues(bytes);
-  let s = '';
-  for (const b of bytes) s += ALPHABET[b % 36];
-  return s;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { addItem, removeItem, type OneOrSet } from './one-or-set.js';
 import { flat } from './session.js';
 
 /**
@@ -90,7 +91,7 @@ const ownerOf = (m: MemoryMember): string => (typeof m === 'string' ? m : m.node
 export class MemoryBroker implements Broker {
   private readonly nodes = new Map<string, MemoryNode>();
   /** topic -> its one subscribing node, or a Set once a second node subscribes (most topics have one). */
-  private readonly subscribers = new Map<string, MemoryNode | Set<MemoryNode>>();
+  private readonly subscribers = new Map<string, OneOrSet<MemoryNode>>();
   /** channel -> address -> member (the owning node, with the state when one was set). */
   private readonly rosters = new Map<string, Map<string, MemoryMember>>();
 
@@ -99,12 +100,7 @@ export class MemoryBroker implements Broker {
     const node: MemoryNode = { id: nodeId, handlers };
     this.nodes.set(nodeId, node);
     return {
-      subscribe: (topic) => {
-        const cur = this.subscribers.get(topic);
-        if (cur === undefined) this.subscribers.set(topic, node);
-        else if (cur instanceof Set) cur.add(node);
-        else if (cur !== node) this.subscribers.set(topic, new Set([cur, node]));
-      },
+      subscribe: (topic) => void addItem(this.subscribers, topic, node),
       unsubscribe: (topic) => this.unsubscribe(topic, node),
       publish: (topic, msg) => {
         const cur = this.subscribers.get(topic);
@@ -145,12 +141,7 @@ export class MemoryBroker implements Broker {
   }
 
   private unsubscribe(topic: string, node: MemoryNode): void {
-    const cur = this.subscribers.get(topic);
-    if (cur === node) this.subscribers.delete(topic);
-    else if (cur instanceof Set) {
-      cur.delete(node);
-      if (cur.size === 0) this.subscribers.delete(topic);
-    }
+    removeItem(this.subscribers, topic, node);
   }
 
   /** Remove a node as if its process had died: its members are reported lost to the others. */

@@ -1,6 +1,7 @@
 import { CLOSE } from '../protocol/constants.js';
 import { authenticate, isRefusal, parseConnectUrl, type Refusal } from './admission.js';
-import { createVerifier, randomId, signAccessToken } from './auth.js';
+import { createVerifier, signAccessToken } from './auth.js';
+import { randomId } from './ids.js';
 import { SignalCore, type CoreOptions } from './core.js';
 import type { OutFrame, Transport } from './session.js';
 import type { Session } from './session.js';
