@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 describe('types', () => {
-  it('the React layer, its tests and the generic checks in types.check.tsx compile (strict)', () => {
+  it('the React layer, its tests and the generic checks in types.test-d.tsx compile (strict)', () => {
     const root = resolve(__dirname, '../..');
     const dir = mkdtempSync(join(tmpdir(), 'rss-types-'));
     try {

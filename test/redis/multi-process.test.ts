@@ -6,7 +6,7 @@ import { connectSignal, killAllSpawned, RawClient, seenMembers, spawnServer, sta
 import { AccessToken, Signal as SignalClient } from '../../src/client/index.js';
 import { signAccessToken } from '../../src/server/auth.js';
 import { NodeWebSocket } from '../../src/testing/index.js';
-import { TcpProxy } from '../core/tcp-proxy.js';
+import { TcpProxy } from '../server/tcp-proxy.js';
 
 // Server processes started through the CLI (`serve --redis`), joined by one private redis-server.
 const SECRET = 'redis-multi-process-secret';

@@ -116,7 +116,7 @@ describe('network faults', () => {
     await ca.ready;
     expect(ca.me.id).not.toBe(oldAlice);
     expect(states).toEqual(['reconnecting', 'open']);
-    // The reconnect names the frozen endpoint (`replaces`), so the server closes it at once (test/core/replace.test.ts).
+    // The reconnect names the frozen endpoint (`replaces`), so the server closes it at once (test/server/replace.test.ts).
     await waitFor(() => [...cb.participants.keys()].includes(ca.me.id!), 3000);
     await waitFor(() => !cb.participants.has(oldAlice!), 16_000, 'the ghost to leave');
     expect(Date.now() - t0).toBeLessThanOrEqual(15_000);

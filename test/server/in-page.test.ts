@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { AccessToken, Signal, type SignalOptions } from '../src/client/index.js';
-import { createInPageServer, MemoryBroker, SignalCore, signAccessToken, type InPageServer } from '../src/server/browser.js';
-import { waitFor } from './helpers/wait.js';
+import { AccessToken, Signal, type SignalOptions } from '../../src/client/index.js';
+import { createInPageServer, MemoryBroker, SignalCore, signAccessToken, type InPageServer } from '../../src/server/browser.js';
+import { waitFor } from '../helpers/wait.js';
 
 let srv: InPageServer | null = null;
 const clients: Signal[] = [];

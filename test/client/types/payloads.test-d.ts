@@ -1,4 +1,4 @@
-// Type-level checks of the client's generic payloads, compiled by test/unit/types.test.ts.
+// Type-level checks of the client's generic payloads, compiled by test/client/types.test.ts (tsc over test/client/types).
 // Each `@ts-expect-error` must be needed, or tsc fails.
 import { AccessToken, Signal, SignalError, type ConnectionState, type ParticipantOp } from '../../../src/client/index.js';
 

@@ -1,4 +1,4 @@
-// Type-level checks of the React API's generics; compiled (never run) by test/react/types.test.ts.
+// Type-level checks of the React API's generics (vitest's expectTypeOf); compiled (never run) by test/react/types.test.ts.
 import { expectTypeOf } from 'vitest';
 import {
   PresenceList,
