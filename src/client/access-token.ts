@@ -83,7 +83,7 @@ export class AccessToken extends Emitter<AccessTokenEvents> {
 
   /** Stop the expiry timer. */
   dispose(): void {
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    clearTimeout(this.#timer);
     this.#timer = undefined;
   }
 

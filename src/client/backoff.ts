@@ -54,7 +54,7 @@ export class Timer {
   }
 
   cancel(): void {
-    if (this.#handle !== undefined) clearTimeout(this.#handle);
+    clearTimeout(this.#handle);
     this.#handle = undefined;
   }
 

@@ -1,21 +1,16 @@
 import { CLIENT_ERROR, METHOD, PAST_IDS_KEPT } from '../protocol/constants.js';
 import { TYPING_KEY, TYPING_MS, typingMs } from '../protocol/typing.js';
+import type { AccessToken } from './access-token.js';
+import type { Connection } from './connection.js';
 import { Emitter } from './emitter.js';
 import { SignalError } from './errors.js';
 import { LocalParticipant, Participant } from './participant.js';
 import type { ChannelStatus, ParticipantOp, Payload, SignalMessage } from './types.js';
 
-/** What a Channel needs from its Signal. */
+/** What a Channel needs from its Signal: the token (who I am) and the list it is in (left there when it goes). */
 export interface ChannelHost {
-  readonly identity: string;
-  readonly device: string;
-  isOpen(): boolean;
-  /** Send now, or queue while not open (reports what cannot be queued). */
-  sendCall(method: string, params: Payload): void;
-  /** Send now; never queued (used for state and joins, which are replayed on open). */
-  sendNow(method: string, params: Payload): void;
-  request(method: string, params: Payload): Promise<unknown>;
-  removeChannel(name: string, ch: Channel<never, never>): void;
+  readonly token: AccessToken;
+  readonly channels: Map<string, unknown>;
 }
 
 /** Events of a {@link Channel}. */
@@ -72,17 +67,20 @@ export class Channel<M extends object = Payload, S = unknown> extends Emitter<Ch
   #joinSeq = 0;
 
   readonly #host: ChannelHost;
+  /** The Signal's connection: calls go through its outgoing queue (state and leave only while open), joins are requests. */
+  readonly #conn: Connection;
 
   constructor(
     readonly name: string,
     readonly presence: boolean,
     host: ChannelHost,
+    conn: Connection,
   ) {
     super();
     this.#host = host;
-    this.me = new LocalParticipant<S>(host.identity, host.device, (state) => {
-      if (this.#status !== 'joined' && this.#status !== 'joining') return;
-      if (this.#host.isOpen()) this.#host.sendNow(METHOD.publish, { id: this.name, state });
+    this.#conn = conn;
+    this.me = new LocalParticipant<S>(host.token.identity, host.token.device, (state) => {
+      if (this.#status === 'joined' || this.#status === 'joining') conn.outbox.control(METHOD.publish, { id: this.name, state });
     });
     this.ready = this.#newReady();
   }
@@ -100,7 +98,7 @@ export class Channel<M extends object = Payload, S = unknown> extends Emitter<Ch
     if (this.#status === 'left' || this.#status === 'failed') {
       throw new Error(`channel ${this.name} is ${this.#status}; join it again`);
     }
-    this.#host.sendCall(METHOD.publish, { ...(payload as Payload), id: this.name });
+    this.#conn.outbox.call(METHOD.publish, { ...(payload as Payload), id: this.name });
   }
 
   /**
@@ -116,8 +114,8 @@ export class Channel<M extends object = Payload, S = unknown> extends Emitter<Ch
     if (this.#status === 'left') return;
     const wasActive = this.#status !== 'failed';
     this.#setStatus('left');
-    this.#host.removeChannel(this.name, this as unknown as Channel<never, never>);
-    if (wasActive && this.#host.isOpen()) this.#host.sendNow(METHOD.leave, { id: this.name });
+    this.#remove();
+    if (wasActive) this.#conn.outbox.control(METHOD.leave, { id: this.name });
     this.#clearParticipants();
     this.#settleReady?.(new SignalError(CLIENT_ERROR.CLOSED, `left channel ${this.name}`, { channel: this.name }));
   }
@@ -128,14 +126,11 @@ export class Channel<M extends object = Payload, S = unknown> extends Emitter<Ch
     if (rejoin) {
       this.#stale = new Set(this.participants.keys());
       this.#replayed = new Set();
-      if (this.#status === 'joined') {
-        this.ready = this.#newReady();
-        this.#setStatus('joining');
-      }
+      this._onDisconnect();
     }
     if (this.#settleReady === null) this.ready = this.#newReady(); // the last one was refused when the client closed
     const seq = ++this.#joinSeq;
-    this.#host.request(METHOD.join, { id: this.name, presence: this.presence }).then(
+    this.#conn.request(METHOD.join, { id: this.name, presence: this.presence }).then(
       (result) => {
         if (seq !== this.#joinSeq || this.#status !== 'joining') return;
         const addr = (result as { address?: unknown } | null)?.address;
@@ -167,18 +162,18 @@ export class Channel<M extends object = Payload, S = unknown> extends Emitter<Ch
         if (err.code === CLIENT_ERROR.CLOSED) return; // retried on reconnect
         if (err.code === CLIENT_ERROR.TIMEOUT) {
           // No reply (a slow authorize hook, a lost frame): ask again; joining twice is harmless.
-          if (this.#host.isOpen()) this._join(false);
+          if (this.#conn.phase.name === 'open') this._join(false);
           return;
         }
         this.#error = err;
         this.#setStatus('failed');
-        this.#host.removeChannel(this.name, this as unknown as Channel<never, never>);
+        this.#remove();
         this.#clearParticipants();
         this.#settleReady?.(err);
         this.emit('error', err);
       },
     );
-    if (this.me.state !== undefined) this.#host.sendNow(METHOD.publish, { id: this.name, state: this.me.state });
+    if (this.me.state !== undefined) this.#conn.outbox.control(METHOD.publish, { id: this.name, state: this.me.state });
   }
 
   /**
@@ -245,7 +240,13 @@ export class Channel<M extends object = Payload, S = unknown> extends Emitter<Ch
 
   /** @internal Participant.send goes through here. */
   sendTo(to: string, payload: Payload): void {
-    this.#host.sendCall(METHOD.send, { ...payload, to, id: this.name });
+    this.#conn.outbox.call(METHOD.send, { ...payload, to, id: this.name });
+  }
+
+  /** Out of the Signal's channels (when it is still this one there). */
+  #remove(): void {
+    const all = this.#host.channels;
+    if (all.get(this.name) === this) all.delete(this.name);
   }
 
   #removeParticipant(id: string): void {

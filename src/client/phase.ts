@@ -44,27 +44,22 @@ export type PhaseEvent<W = unknown> =
 /** The initial phase. */
 export const IDLE: Phase<never> = { name: 'idle' };
 
-/** Whether the phase holds a socket (then `connect()` has nothing to do). */
+/** Whether the phase holds a socket (`connecting`, `handshaking`, `open`: then `connect()` has nothing to do). */
 export function hasSocket<W>(p: Phase<W>): p is Extract<Phase<W>, { ws: W }> {
-  return p.name === 'connecting' || p.name === 'handshaking' || p.name === 'open';
+  return 'ws' in p;
 }
 
 /** Not connected and not trying to (`idle`, `closed`): a call is refused rather than queued. */
-export function atRest(p: Phase<unknown>): boolean {
+export function atRest<W>(p: Phase<W>): p is Extract<Phase<W>, { name: 'idle' | 'closed' }> {
   return p.name === 'idle' || p.name === 'closed';
 }
 
-/** Whether an attempt made from phase `p` is a re-connection: after an open or lost connection, not from rest. */
+/**
+ * Whether an attempt made from phase `p` is a re-connection: after an open or lost connection (connecting,
+ * handshaking, open: that socket is gone, this is a new one; backoff), not from rest; a token fetch tells its own.
+ */
 function again(p: Phase<unknown>): boolean {
-  switch (p.name) {
-    case 'idle':
-    case 'closed':
-      return false;
-    case 'fetching-token':
-      return p.again;
-    default:
-      return true; // connecting, handshaking, open (that socket is gone: this is a new one), backoff
-  }
+  return p.name === 'fetching-token' ? p.again : !atRest(p);
 }
 
 /**
@@ -92,15 +87,5 @@ export function transition<W>(p: Phase<W>, e: PhaseEvent<W>): Phase<W> {
 
 /** The public connection state of a phase. */
 export function connectionState(p: Phase<unknown>): ConnectionState {
-  switch (p.name) {
-    case 'idle':
-    case 'closed':
-      return 'closed';
-    case 'open':
-      return 'open';
-    case 'backoff':
-      return 'reconnecting';
-    default:
-      return p.again ? 'reconnecting' : 'connecting';
-  }
+  return atRest(p) ? 'closed' : p.name === 'open' ? 'open' : p.name === 'backoff' || p.again ? 'reconnecting' : 'connecting';
 }

@@ -3,15 +3,11 @@ import { encodeCall, type ServerResponse } from '../protocol/frames.js';
 import { SignalError } from './errors.js';
 import type { Payload } from './types.js';
 
-interface Pending {
-  resolve: (v: unknown) => void;
-  reject: (e: SignalError) => void;
-  timer: ReturnType<typeof setTimeout>;
-  /** What the request was about, put on its SignalError. */
-  about: { method: string; channel?: string };
-  /** Runs with the result before the promise resolves (synchronously, as the reply is read). */
-  onResult?: (result: unknown) => void;
-}
+/** Runs with a request's result before its promise resolves (synchronously, as the reply is read). */
+type OnResult = (result: unknown) => void;
+
+/** Settles a waiting request: with the server's reply, or rejected with a SignalError (timeout, connection gone). */
+type Settle = (r: ServerResponse | SignalError) => void;
 
 /**
  * Request/reply correlation (in the manner of Phoenix's `push.js`): each request gets a numeric id, and settles
@@ -19,7 +15,8 @@ interface Pending {
  * `rejectAll` (the connection went). A reply nobody waits for (timed out, or an id never sent) is ignored.
  */
 export class Requests {
-  readonly #pending = new Map<number, Pending>();
+  /** The requests waiting, by id. */
+  readonly #pending = new Map<number, Settle>();
   #seq = 0;
   readonly #timeout: number;
   readonly #send: ((text: string) => void) | undefined;
@@ -41,7 +38,7 @@ export class Requests {
    * Send a request (`params.id` names the channel it is about); refused with `SIGNAL_ERR_CLOSED` when not open.
    * `onResult` runs with the result as the reply is read, before the promise resolves.
    */
-  call(method: string, params: Payload, onResult?: (result: unknown) => void): Promise<unknown> {
+  call(method: string, params: Payload, onResult?: OnResult): Promise<unknown> {
     if (!this.#isOpen()) return Promise.reject(new SignalError(CLIENT_ERROR.CLOSED, 'not connected', { method }));
     const { id, reply } = this.start(method, typeof params.id === 'string' ? params.id : undefined, onResult);
     this.#send?.(encodeCall(method, params, id));
@@ -49,14 +46,22 @@ export class Requests {
   }
 
   /** Start a request: its id (to send) and the promise of its result. */
-  start(method: string, channel?: string, onResult?: (result: unknown) => void): { id: number; reply: Promise<unknown> } {
+  start(method: string, channel?: string, onResult?: OnResult): { id: number; reply: Promise<unknown> } {
     const id = ++this.#seq;
+    const pending = this.#pending;
     const reply = new Promise<unknown>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#pending.delete(id);
-        reject(new SignalError(CLIENT_ERROR.TIMEOUT, `${method} timed out`, { method }));
-      }, this.#timeout);
-      this.#pending.set(id, { resolve, reject, timer, about: { method, channel }, onResult });
+      const timer = setTimeout(() => settle(new SignalError(CLIENT_ERROR.TIMEOUT, `${method} timed out`, { method })), this.#timeout);
+      const settle: Settle = (r) => {
+        pending.delete(id);
+        clearTimeout(timer);
+        if (r instanceof SignalError) reject(r);
+        else if ('error' in r) reject(SignalError.fromRpc(r.error.code, r.error.message, { method, channel }));
+        else {
+          onResult?.(r.result);
+          resolve(r.result);
+        }
+      };
+      pending.set(id, settle);
     });
     return { id, reply };
   }
@@ -64,23 +69,12 @@ export class Requests {
   /** A reply from the server: settles its request; `false` when none waits for this id. */
   settle(r: ServerResponse): boolean {
     const p = this.#pending.get(r.id as number); // ids are numbers: a string id matches none
-    if (!p) return false;
-    this.#pending.delete(r.id as number);
-    clearTimeout(p.timer);
-    if ('error' in r) p.reject(SignalError.fromRpc(r.error.code, r.error.message, p.about));
-    else {
-      p.onResult?.(r.result);
-      p.resolve(r.result);
-    }
-    return true;
+    p?.(r);
+    return !!p;
   }
 
   /** Settle every waiting request with `err`. */
   rejectAll(err: SignalError): void {
-    for (const [id, p] of this.#pending) {
-      clearTimeout(p.timer);
-      this.#pending.delete(id);
-      p.reject(err);
-    }
+    for (const settle of this.#pending.values()) settle(err);
   }
 }

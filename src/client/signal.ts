@@ -2,13 +2,12 @@ import { MAX_CHANNEL_NAME, METHOD } from '../protocol/constants.js';
 import { parseAddress } from '../protocol/address.js';
 import type { ServerNotification } from '../protocol/frames.js';
 import { AccessToken } from './access-token.js';
-import { Channel, type ChannelHost, type JoinOptions } from './channel.js';
-import { Connection, type ConnectionPhase } from './connection.js';
+import { Channel, type JoinOptions } from './channel.js';
+import { connection, type Connection, type ConnectionPhase } from './connection.js';
 import { Emitter } from './emitter.js';
 import { SignalError } from './errors.js';
 import { withDefaults, type SignalOptions } from './options.js';
 import { connectionState } from './phase.js';
-import { watchToken } from './token-refresh.js';
 import type { ConnectionState, Payload, SignalMessage } from './types.js';
 
 export type { SignalOptions } from './options.js';
@@ -35,42 +34,23 @@ export class Signal<M extends object = Payload> extends Emitter<SignalEvents<M>>
   #token: AccessToken;
   #offToken: () => void;
   readonly #conn: Connection;
-  readonly #host: ChannelHost;
 
   constructor(token: AccessToken | string, options: SignalOptions = {}) {
     super();
     this.#token = typeof token === 'string' ? new AccessToken(token) : token;
-    const self = this;
-    const conn = (this.#conn = new Connection(withDefaults(options), {
-      get token() {
-        return self.#token;
-      },
-      setToken: (t) => this.setToken(t),
-      changed: (prev, next) => this.#changed(prev, next),
+    const conn = (this.#conn = connection(
+      withDefaults(options),
+      this,
+      (prev, next) => this.#changed(prev, next),
       // Always a rejoin: participants known from before (a reconnect, or close() then connect()) that the server
       // does not announce again are removed with op -1.
-      opened: () => {
+      () => {
         for (const ch of [...this.channels.values()]) ch._join(true);
       },
-      notify: (note) => this.#route(note),
-      report: (e) => this.emit('error', e),
-    }));
-    this.#offToken = this.#watch(this.#token);
-    this.#host = {
-      get identity() {
-        return self.#token.identity;
-      },
-      get device() {
-        return self.#token.device;
-      },
-      isOpen: () => conn.phase.name === 'open',
-      sendCall: (method, params) => conn.outbox.call(method, params),
-      sendNow: (method, params) => conn.outbox.control(method, params),
-      request: (method, params) => conn.request(method, params),
-      removeChannel: (name, ch) => {
-        if (this.channels.get(name) === (ch as unknown)) this.channels.delete(name);
-      },
-    };
+      (note) => this.#route(note),
+      (e) => this.emit('error', e),
+    ));
+    this.#offToken = this.#conn.watch(this.#token);
     if (options.autoConnect !== false) this.#toldLater(() => conn.connect());
   }
 
@@ -109,7 +89,7 @@ export class Signal<M extends object = Payload> extends Emitter<SignalEvents<M>>
     if (next === this.#token) return;
     this.#offToken();
     this.#token = next;
-    this.#offToken = this.#watch(next);
+    this.#offToken = this.#conn.watch(next);
     this.#conn.tokenChanged();
   }
 
@@ -128,7 +108,7 @@ export class Signal<M extends object = Payload> extends Emitter<SignalEvents<M>>
     }
     const existing = this.channels.get(name);
     if (existing) return existing as unknown as Channel<CM, CS>;
-    const ch = new Channel<CM, CS>(name, options.presence === true, this.#host);
+    const ch = new Channel<CM, CS>(name, options.presence === true, this, this.#conn);
     this.channels.set(name, ch as unknown as Channel<Payload, unknown>);
     const p = this.#conn.phase;
     if (p.name === 'open') ch._join(false);
@@ -176,17 +156,8 @@ export class Signal<M extends object = Payload> extends Emitter<SignalEvents<M>>
     else if (chName === undefined) {
       if (note.method === METHOD.send) this.emit('message', params as SignalMessage<M>);
     } else {
-      const ch = this.channels.get(chName); // not joined: dropped, as the SDK does
-      if (ch && ch.status !== 'left' && ch.status !== 'failed') ch._onFrame(note.method, params as Payload & { from: string });
+      // Not joined: dropped, as the SDK does (a channel left or failed is out of `channels` already).
+      this.channels.get(chName)?._onFrame(note.method, params as Payload & { from: string });
     }
-  }
-
-  /** Follow a token: on `expired` fetch a new one (with `getToken`), on `updated` use it. */
-  #watch(token: AccessToken): () => void {
-    return watchToken(
-      token,
-      () => this.#conn.refetch(),
-      () => this.#conn.tokenChanged(),
-    );
   }
 }

@@ -30,7 +30,7 @@ export function urlFromToken(token: AccessToken): string {
   const aud = token.audience;
   if (!aud) throw new TypeError('the token has no aud claim; pass options.url');
   const base = aud.replace(/^http/, 'ws').replace(/\/+$/, '');
-  return /\/v1$/.test(base) ? `${base}${PATHS[1]}` : `${base}${PATHS[0]}`;
+  return base + PATHS[/\/v1$/.test(base) ? 1 : 0];
 }
 
 /**
@@ -43,35 +43,39 @@ export function socketUrl(url: string, jwt: string, replaces: string | null): st
   return `${url}${url.includes('?') ? '&' : '?'}${JWT_PARAM}=${encodeURIComponent(jwt)}${prev}`;
 }
 
-/** What a socket tells the client, while it is the current one. */
-export interface SocketEvents {
-  open(): void;
-  frame(data: unknown): void;
-  close(code: number, reason: string): void;
-}
+/** An `onerror` that does nothing (the 'close' that follows tells); Node's `ws` throws on an 'error' nobody listens to. */
+const ignore = (): void => {};
 
-/** Open a socket and wire its events; they reach `on` only while `current()` (a replaced socket's late ones never do). */
-export function openSocket(Ctor: WebSocketConstructor, url: string, current: () => boolean, on: SocketEvents): WebSocketLike {
+/**
+ * Open a socket and wire its events: it opened, a frame came, it closed. They are told only while `current()`
+ * (a replaced socket's late ones never are).
+ */
+export function openSocket(
+  Ctor: WebSocketConstructor,
+  url: string,
+  current: () => boolean,
+  opened: () => void,
+  frame: (data: unknown) => void,
+  closed: (code: number, reason: string) => void,
+): WebSocketLike {
   const ws = new Ctor(url);
   ws.onopen = () => {
-    if (current()) on.open();
+    if (current()) opened();
   };
   ws.onmessage = (ev) => {
-    if (current()) on.frame(ev.data);
+    if (current()) frame(ev.data);
   };
   ws.onclose = (ev) => {
-    if (current()) on.close(ev.code, ev.reason);
+    if (current()) closed(ev.code, ev.reason);
   };
-  ws.onerror = () => {}; // 'close' follows
+  ws.onerror = ignore;
   return ws;
 }
 
-/** Drop the client's handlers (keeping a no-op `onerror`: Node's `ws` throws on an 'error' nobody listens to). */
+/** Drop the client's handlers (keeping a no-op `onerror`). */
 export function detach(ws: WebSocketLike): void {
-  ws.onopen = null;
-  ws.onmessage = null;
-  ws.onclose = null;
-  ws.onerror = () => {};
+  ws.onopen = ws.onmessage = ws.onclose = null;
+  ws.onerror = ignore;
 }
 
 /** Detach, then close; a socket that throws on close is closed already. */

@@ -1,6 +1,6 @@
 /** Keepalive (src/client/keepalive.ts): the ping interval and the pong deadline, with fake timers. */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { Keepalive } from '../../src/client/keepalive.js';
+import { keepalive } from '../../src/client/keepalive.js';
 
 beforeEach(() => {
   vi.useFakeTimers();
@@ -11,11 +11,11 @@ afterEach(() => {
 
 function setup(interval = 1000, timeout = 300) {
   const log: string[] = [];
-  const k = new Keepalive(interval, timeout, () => log.push(`ping@${Date.now()}`), () => log.push(`dead@${Date.now()}`));
+  const k = keepalive(interval, timeout, () => log.push(`ping@${Date.now()}`), () => log.push(`dead@${Date.now()}`));
   return { k, log };
 }
 
-describe('Keepalive', () => {
+describe('keepalive', () => {
   it('pings every interval once started; an answer clears each deadline', () => {
     vi.setSystemTime(0);
     const { k, log } = setup();

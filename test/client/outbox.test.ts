@@ -1,7 +1,7 @@
 /** The outgoing queue (src/client/outbox.ts) on its own: size checks, the bound, pacing, open/pause/drop, told rates. */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { SignalError } from '../../src/client/errors.js';
-import { Outbox, type Pace } from '../../src/client/outbox.js';
+import { outbox, type Pace } from '../../src/client/outbox.js';
 
 beforeEach(() => {
   vi.useFakeTimers({ now: Date.UTC(2030, 0, 1) });
@@ -14,7 +14,7 @@ function setup(opts: { maxQueue?: number; maxFrameBytes?: number; pace?: Pace | 
   const state = { open: opts.open ?? true, accepts: true };
   const written: string[] = [];
   const errors: SignalError[] = [];
-  const box = new Outbox(
+  const box = outbox(
     { isOpen: () => state.open, accepts: () => state.accepts, write: (t) => written.push(t), report: (e) => errors.push(e) },
     opts.maxQueue ?? 256,
     opts.maxFrameBytes ?? 65_536,
@@ -24,7 +24,7 @@ function setup(opts: { maxQueue?: number; maxFrameBytes?: number; pace?: Pace | 
   return { box, state, written, errors, ns };
 }
 
-describe('Outbox', () => {
+describe('outbox', () => {
   it('writes at once while open and within the burst, then paces in order', () => {
     const { box, ns } = setup();
     for (let n = 0; n < 6; n++) box.call('signal.send', { to: 'b', n });
