@@ -5,5 +5,5 @@ export { Participant, LocalParticipant, type ParticipantEvents } from './partici
 export { SignalError } from './errors.js';
 export { Emitter, type EventMap } from './emitter.js';
 export { exponentialBackoff, Timer, type BackoffOptions, type DelayFor } from './backoff.js';
-export type { ConnectionState, ChannelStatus, ParticipantOp, Payload, SignalMessage, ReservedKeys } from './types.js';
+export type { ConnectionState, ChannelStatus, ParticipantOp, Payload, SignalMessage } from './types.js';
 export { ERROR, ERROR_CODE, CLIENT_ERROR, CLOSE, type SignalErrorCode } from '../protocol/constants.js';

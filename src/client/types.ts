@@ -22,6 +22,3 @@ export type ChannelStatus = 'joining' | 'joined' | 'failed' | 'left';
 
 /** Participant change: 1 added, 0 updated, -1 removed. */
 export type ParticipantOp = 1 | 0 | -1;
-
-/** Keys the protocol owns in a payload; values given for them are overwritten. */
-export type ReservedKeys = 'from' | 'to' | 'id';
