@@ -1,27 +1,25 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { launch, screenshot, storyUrl, type Browser } from './browser.js';
+import { describe, expect, inject, it } from 'vitest';
+import { browserTest, screenshot, storyUrl, WAIT as T } from './browser.js';
 
-let browser: Browser;
-beforeAll(async () => {
-  browser = await launch();
-});
-afterAll(async () => browser?.close());
+const test = browserTest();
+/** Per test: several times its duration measured on a busy 2-core machine. */
+const TEST_TIMEOUT = 60_000;
 
 describe('Client/Signal story (in-page server)', () => {
-  it('sends a direct message from one pane to the other', async () => {
-    const page = await browser.open(storyUrl(inject('storybookUrl'), 'client-signal--direct-messages'));
+  test('sends a direct message from one pane to the other', async ({ session }) => {
+    const page = await session.open(storyUrl(inject('storybookUrl'), 'client-signal--direct-messages'));
     const alice = page.getByRole('region', { name: "alice's client" });
     const bob = page.getByRole('region', { name: "bob's client" });
-    await alice.locator('.conn[data-state="open"]').waitFor({ timeout: 15_000 });
-    await bob.locator('.conn[data-state="open"]').waitFor({ timeout: 15_000 });
+    await alice.locator('.conn[data-state="open"]').waitFor({ timeout: T });
+    await bob.locator('.conn[data-state="open"]').waitFor({ timeout: T });
     await alice.getByRole('button', { name: /Send/ }).click();
-    await bob.getByText('Hello from alice').waitFor({ timeout: 10_000 });
+    await bob.getByText('Hello from alice').waitFor({ timeout: T });
     expect(await bob.getByText(/from alice\/raw\//).count()).toBe(1);
     await screenshot(page, 'client-signal');
-    expect(browser.errors.get(page)).toEqual([]);
-  });
+    expect(session.errors(page)).toEqual([]);
+  }, TEST_TIMEOUT);
 });
 
 describe('static build', () => {

@@ -1,18 +1,20 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { launch, screenshot, storyUrl, type Browser } from './browser.js';
+import { describe, expect, inject } from 'vitest';
+import { browserTest, screenshot, storyUrl, WAIT as T, type Session } from './browser.js';
 
 const require = createRequire(import.meta.url);
 const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-const T = 15_000;
+/**
+ * Per-test limits, each several times the test's duration measured on a busy 2-core machine:
+ * a story test opens one or a few stories, an axe test one story (two of them at a time, `maxConcurrency`).
+ */
+const TEST_TIMEOUT = 90_000;
+const MULTI_STORY_TIMEOUT = 150_000;
+const AXE_TIMEOUT = 120_000;
 
-let browser: Browser;
-beforeAll(async () => {
-  browser = await launch();
-});
-afterAll(async () => browser?.close());
+const test = browserTest();
 
 interface Violation {
   id: string;
@@ -21,9 +23,9 @@ interface Violation {
   nodes: { target: string[]; failureSummary?: string }[];
 }
 
-/** Open a story and wait until each of its panes is connected. */
-async function openStory(id: string): Promise<Page> {
-  const page = await browser.open(storyUrl(inject('storybookUrl'), id));
+/** Open a story in the test's session and wait until each of its panes is connected. */
+async function openStory(session: Session, id: string): Promise<Page> {
+  const page = await session.open(storyUrl(inject('storybookUrl'), id));
   await page.locator('.demo').waitFor({ timeout: T });
   await page.waitForFunction(
     () => {
@@ -31,7 +33,7 @@ async function openStory(id: string): Promise<Page> {
       return all.length > 0 && [...all].every((e) => e.getAttribute('data-state') === 'open');
     },
     null,
-    { timeout: T },
+    { timeout: T, polling: 50 },
   );
   return page;
 }
@@ -47,27 +49,34 @@ async function seriousViolations(page: Page): Promise<Violation[]> {
   return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
 }
 
-const index = (): Promise<{ entries: Record<string, { type: string; title: string }> }> =>
-  fetch(`${inject('storybookUrl')}/index.json`).then((r) => r.json() as never);
+/**
+ * Every story of the build (the index Storybook serves, read here at collection time so that each story is its own
+ * test with its own timeout; global-setup.ts has checked that the build exists).
+ */
+const STORIES = Object.entries(
+  (JSON.parse(readFileSync('storybook-static/index.json', 'utf8')) as { entries: Record<string, { type: string }> }).entries,
+)
+  .filter(([, e]) => e.type === 'story')
+  .map(([id]) => id);
 
 describe('Components (live, in-page server)', () => {
-  it('TypingIndicator: one, two, many typists and a custom format, as a polite live region', async () => {
-    const page = await openStory('components-typingindicator--many-typists');
+  test('TypingIndicator: one, two, many typists and a custom format, as a polite live region', async ({ session }) => {
+    const page = await openStory(session, 'components-typingindicator--many-typists');
     const region = page.locator('.rss-typing');
     await region.filter({ hasText: /^Alice, Bob and 3 others are typing…$/ }).waitFor({ timeout: T });
     expect(await region.getAttribute('aria-live')).toBe('polite');
     await screenshot(page, 'component-typing-indicator');
-    const two = await openStory('components-typingindicator--two-typists');
+    const two = await openStory(session, 'components-typingindicator--two-typists');
     await two.locator('.rss-typing').filter({ hasText: /^Alice and Bob are typing…$/ }).waitFor({ timeout: T });
-    const fr = await openStory('components-typingindicator--custom-format');
+    const fr = await openStory(session, 'components-typingindicator--custom-format');
     await fr.locator('.rss-typing').filter({ hasText: /^Alice et Bob écrivent…$/ }).waitFor({ timeout: T });
-    const nobody = await openStory('components-typingindicator--nobody');
+    const nobody = await openStory(session, 'components-typingindicator--nobody');
     await nobody.waitForTimeout(300);
     expect(await nobody.locator('.rss-typing').textContent()).toBe('');
-  });
+  }, MULTI_STORY_TIMEOUT);
 
-  it('PresenceList: me first and marked, names from state, max with +N', async () => {
-    const page = await openStory('components-presencelist--with-max');
+  test('PresenceList: me first and marked, names from state, max with +N', async ({ session }) => {
+    const page = await openStory(session, 'components-presencelist--with-max');
     const list = page.getByRole('list', { name: /Participants in/ });
     await list.locator('.rss-presence__more', { hasText: '+3' }).waitFor({ timeout: T });
     const items = await list.locator('.rss-presence__item').allTextContents();
@@ -75,13 +84,13 @@ describe('Components (live, in-page server)', () => {
     await list.locator('.rss-presence__item', { hasText: 'Dave (you)' }).waitFor({ timeout: T });
     expect(await list.locator('.rss-presence__item').first().textContent()).toBe('Dave (you)');
     await screenshot(page, 'component-presence-list');
-    const def = await openStory('components-presencelist--default');
+    const def = await openStory(session, 'components-presencelist--default');
     await def.locator('.rss-presence__item').nth(3).waitFor({ timeout: T });
     expect((await def.locator('.rss-presence__item').allTextContents()).slice(1).sort()).toEqual(['Alice', 'Bob', 'Carol']);
-  });
+  }, MULTI_STORY_TIMEOUT);
 
-  it('docs pages: each story instance on the page has its own users (the primary story renders twice there)', async () => {
-    const page = await browser.open(`${inject('storybookUrl')}/iframe.html?id=components-presencelist--docs&viewMode=docs`);
+  test('docs pages: each story instance on the page has its own users (the primary story renders twice there)', async ({ session }) => {
+    const page = await session.open(`${inject('storybookUrl')}/iframe.html?id=components-presencelist--docs&viewMode=docs`);
     const lists = page.getByRole('list', { name: /Participants in/ });
     // Default (twice: primary + stories block), WithMax, CustomRows, WithoutMe.
     await expect.poll(() => lists.count(), { timeout: T }).toBeGreaterThanOrEqual(5);
@@ -89,57 +98,60 @@ describe('Components (live, in-page server)', () => {
     await first.locator('.rss-presence__item').nth(3).waitFor({ timeout: T });
     await page.waitForTimeout(500); // a leak from another instance would arrive within the demo latency
     expect((await first.locator('.rss-presence__item').allTextContents()).sort()).toEqual(['Alice', 'Bob', 'Carol', 'Dave (you)']);
-    expect(browser.errors.get(page)).toEqual([]);
-  });
-
-  it('has zero serious or critical axe violations on every component, hook and demo story', async () => {
-    const ids = Object.entries((await index()).entries)
-      .filter(([, e]) => e.type === 'story')
-      .map(([id]) => id);
-    expect(ids.filter((id) => id.startsWith('components-')).length).toBeGreaterThanOrEqual(5);
-    const report: Record<string, Violation[]> = {};
-    for (const id of ids) {
-      const page = await openStory(id);
-      const v = await seriousViolations(page);
-      if (v.length) report[id] = v;
-      expect(browser.errors.get(page), id).toEqual([]);
-    }
-    expect(report).toEqual({});
-  });
+    expect(session.errors(page)).toEqual([]);
+  }, TEST_TIMEOUT);
 });
 
 describe('Hook stories (live)', () => {
-  it('useDirectMessages: a note sent from one pane arrives in the other', async () => {
-    const page = await openStory('hooks-usedirectmessages--default');
+  test('useDirectMessages: a note sent from one pane arrives in the other', async ({ session }) => {
+    const page = await openStory(session, 'hooks-usedirectmessages--default');
     await page.getByRole('button', { name: 'Send note #1 to bob' }).click();
     await page.getByRole('list', { name: "Bob's inbox" }).getByText('Note #1 from Alice').waitFor({ timeout: T });
-  });
+  }, TEST_TIMEOUT);
 
-  it('useMyState: moving the slider updates the other user\'s view', async () => {
-    const page = await openStory('hooks-usemystate--default');
+  test('useMyState: moving the slider updates the other user\'s view', async ({ session }) => {
+    const page = await openStory(session, 'hooks-usemystate--default');
     await page.getByLabel(/My state/).fill('80');
     await expect.poll(() => page.getByRole('meter', { name: "Alice's value" }).getAttribute('aria-valuenow'), { timeout: T }).toBe('80');
-  });
+  }, TEST_TIMEOUT);
 
-  it('useTyping: typing in one pane lists the typist in the other', async () => {
-    const page = await openStory('hooks-usetyping--default');
+  test('useTyping: typing in one pane lists the typist in the other', async ({ session }) => {
+    const page = await openStory(session, 'hooks-usetyping--default');
     await page.getByLabel('Type as Alice').pressSequentially('hey', { delay: 20 });
     await page.getByRole('region', { name: 'Bob on web' }).getByTestId('typing').filter({ hasText: '["alice"]' }).waitFor({ timeout: T });
     await page.getByLabel('Type as Alice').fill('');
     await page.getByRole('region', { name: 'Bob on web' }).getByTestId('typing').filter({ hasText: '[]' }).waitFor({ timeout: T });
-  });
+  }, TEST_TIMEOUT);
 
-  it('useParticipantState: follows one participant\'s state', async () => {
-    const page = await openStory('hooks-useparticipantstate--default');
+  test('useParticipantState: follows one participant\'s state', async ({ session }) => {
+    const page = await openStory(session, 'hooks-useparticipantstate--default');
     await page.getByTestId('watched').filter({ hasText: '"name": "Alice"' }).waitFor({ timeout: T });
     await page.getByTestId('watched').filter({ hasText: /"score": [2-9]/ }).waitFor({ timeout: T });
-  });
+  }, TEST_TIMEOUT);
 
-  it('useConnectionState: reconnecting then open after a drop', async () => {
-    const page = await openStory('hooks-useconnectionstate--default');
+  test('useConnectionState: reconnecting then open after a drop', async ({ session }) => {
+    const page = await openStory(session, 'hooks-useconnectionstate--default');
     await page.getByTestId('history').filter({ hasText: /open$/ }).waitFor({ timeout: T });
     await page.getByRole('button', { name: 'Drop connection' }).click();
     await page.getByTestId('history').filter({ hasText: /open → reconnecting → open$/ }).waitFor({ timeout: T });
     expect(await page.getByTestId('state').textContent()).toBe('open');
+  }, TEST_TIMEOUT);
+});
+
+// One test per story, two at a time (`maxConcurrency` in vitest.config.ts): each with its own page and timeout,
+// so a slow story cannot eat the others' time and a story over its limit stops alone.
+describe.concurrent('axe: zero serious or critical violations on every component, hook and demo story', () => {
+  test('the build has the component, hook and demo stories', ({ expect }) => {
+    expect(STORIES.filter((id) => id.startsWith('components-')).length).toBeGreaterThanOrEqual(5);
+    expect(STORIES.filter((id) => id.startsWith('hooks-')).length).toBeGreaterThanOrEqual(5);
+    expect(STORIES.filter((id) => id.startsWith('demos-')).length).toBeGreaterThanOrEqual(4);
   });
+
+  for (const id of STORIES) {
+    test(id, async ({ session, expect }) => {
+      const page = await openStory(session, id);
+      expect(await seriousViolations(page), id).toEqual([]);
+      expect(session.errors(page), id).toEqual([]);
+    }, AXE_TIMEOUT);
+  }
 });

@@ -1,31 +1,28 @@
 import type { Locator, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { launch, screenshot, storyUrl, type Browser } from './browser.js';
+import { describe, expect, inject } from 'vitest';
+import { browserTest, screenshot, storyUrl, WAIT as T, type Session } from './browser.js';
 
-let browser: Browser;
-beforeAll(async () => {
-  browser = await launch();
-});
-afterAll(async () => browser?.close());
+const test = browserTest();
 
-const T = 15_000;
+/** Per test: several times the longest demo (Reconnect, with its offline backoff) measured on a busy 2-core machine. */
+const DEMO_TIMEOUT = 90_000;
 
-async function openDemo(id: string): Promise<Page> {
-  const page = await browser.open(storyUrl(inject('storybookUrl'), id));
+async function openDemo(session: Session, id: string): Promise<Page> {
+  const page = await session.open(storyUrl(inject('storybookUrl'), id));
   await page.locator('.demo').waitFor({ timeout: T });
   return page;
 }
 
 /** Wait until every pane's connection badge says `open`. */
 async function allOpen(page: Page, panes: number): Promise<void> {
-  await page.waitForFunction((n) => document.querySelectorAll('.pane .conn[data-state="open"]').length === n, panes, { timeout: T });
+  await page.waitForFunction((n) => document.querySelectorAll('.pane .conn[data-state="open"]').length === n, panes, { timeout: T, polling: 50 });
 }
 
 const pane = (page: Page, label: string): Locator => page.getByRole('region', { name: label, exact: true });
 
 describe('Demos (in-page server, real Chromium)', () => {
-  it('Chat room: typing in one pane shows "Alice is typing…" in the others; the message arrives', async () => {
-    const page = await openDemo('demos-chat-room--three-users');
+  test('Chat room: typing in one pane shows "Alice is typing…" in the others; the message arrives', async ({ session }) => {
+    const page = await openDemo(session, 'demos-chat-room--three-users');
     await allOpen(page, 3);
     const alice = pane(page, 'Alice on web');
     const bob = pane(page, 'Bob on web');
@@ -54,13 +51,13 @@ describe('Demos (in-page server, real Chromium)', () => {
     await bob.getByRole('textbox').pressSequentially('So', { delay: 20 });
     await alice.locator('.rss-typing', { hasText: /Bob and Carol are typing…|Carol and Bob are typing…/ }).waitFor({ timeout: T });
     await screenshot(page, 'demo-chat-room');
-    expect(browser.errors.get(page)).toEqual([]);
-  });
+    expect(session.errors(page)).toEqual([]);
+  }, DEMO_TIMEOUT);
 });
 
 describe('Presence and cursors (in-page server)', () => {
-  it('moving the mouse in one pane moves that user\'s cursor in the others', async () => {
-    const page = await openDemo('demos-presence-and-cursors--three-users');
+  test('moving the mouse in one pane moves that user\'s cursor in the others', async ({ session }) => {
+    const page = await openDemo(session, 'demos-presence-and-cursors--three-users');
     await allOpen(page, 3);
     const alice = pane(page, 'Alice on web');
     const bob = pane(page, 'Bob on web');
@@ -107,13 +104,13 @@ describe('Presence and cursors (in-page server)', () => {
     await alice.locator('.cursor[data-user="bob"]').waitFor({ timeout: T });
     await page.waitForTimeout(150);
     await screenshot(page, 'demo-presence-cursors');
-    expect(browser.errors.get(page)).toEqual([]);
-  });
+    expect(session.errors(page)).toEqual([]);
+  }, DEMO_TIMEOUT);
 });
 
 describe('Call invite (in-page server)', () => {
-  it('rings every device of the callee; accepting on one stops the others and answers the exact caller endpoint', async () => {
-    const page = await openDemo('demos-call-invite--two-users-four-devices');
+  test('rings every device of the callee; accepting on one stops the others and answers the exact caller endpoint', async ({ session }) => {
+    const page = await openDemo(session, 'demos-call-invite--two-users-four-devices');
     await allOpen(page, 4);
     const aliceLaptop = pane(page, 'Alice on laptop');
     const alicePhone = pane(page, 'Alice on phone');
@@ -149,13 +146,13 @@ describe('Call invite (in-page server)', () => {
     await alicePhone.getByRole('button', { name: 'Decline' }).click();
     await aliceLaptop.locator('[data-testid="incoming"][data-status="elsewhere"]', { hasText: 'Declined on phone' }).waitFor({ timeout: T });
     await bobLaptop.locator('[data-testid="outgoing"][data-status="declined"]', { hasText: 'Alice declined on phone' }).waitFor({ timeout: T });
-    expect(browser.errors.get(page)).toEqual([]);
-  });
+    expect(session.errors(page)).toEqual([]);
+  }, DEMO_TIMEOUT);
 });
 
 describe('Reconnect (in-page server)', () => {
-  it('dropping a connection: the others see the user leave and come back with their state', async () => {
-    const page = await openDemo('demos-reconnect--three-users');
+  test('dropping a connection: the others see the user leave and come back with their state', async ({ session }) => {
+    const page = await openDemo(session, 'demos-reconnect--three-users');
     await allOpen(page, 3);
     const alice = pane(page, 'Alice on web');
     const bob = pane(page, 'Bob on web');
@@ -193,10 +190,10 @@ describe('Reconnect (in-page server)', () => {
     await screenshot(page, 'demo-reconnect-offline');
     await carol.getByRole('button', { name: 'Go online' }).click();
     // Backoff grows while offline (1 s, 2 s, 4 s caps with jitter): allow for it.
-    await carol.locator('.pane-head .conn[data-state="open"]').waitFor({ timeout: 20_000 });
+    await carol.locator('.pane-head .conn[data-state="open"]').waitFor({ timeout: T });
     await alice.locator('.event-log li[data-kind="leave"] ~ li', { hasText: 'Carol joined' }).first().waitFor({ timeout: T });
     await alice.getByTestId('likes-carol').waitFor({ timeout: T });
     await screenshot(page, 'demo-reconnect');
-    expect(browser.errors.get(page)).toEqual([]);
-  });
+    expect(session.errors(page)).toEqual([]);
+  }, DEMO_TIMEOUT);
 });

@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { launch, screenshot, storyUrl, type Browser } from './browser.js';
+import { afterAll, beforeAll, describe, expect, inject } from 'vitest';
+import { browserTest, screenshot, storyUrl, WAIT as T, type Session } from './browser.js';
 
-const T = 15_000;
-let browser: Browser;
+/** Per test: several times its duration measured on a busy 2-core machine. */
+const TEST_TIMEOUT = 90_000;
 let server: ChildProcess | null = null;
 let serverUrl = '';
 
@@ -43,31 +43,27 @@ async function stopServer(): Promise<void> {
   expect(code).toBe(0);
 }
 
-beforeAll(async () => {
-  await startServer();
-  browser = await launch();
-});
-afterAll(async () => {
-  await browser?.close();
-  await stopServer();
-});
+// The server first: browserTest's afterAll (closing Chromium) then runs before stopServer (hooks run in reverse).
+beforeAll(startServer);
+afterAll(stopServer);
+const test = browserTest();
 
 const health = async (): Promise<{ ok: boolean; connections: number; channels: number }> =>
-  (await fetch(`${serverUrl}/healthz`)).json() as never;
+  (await fetch(`${serverUrl}/healthz`, { signal: AbortSignal.timeout(5000) })).json() as never;
 
-async function openDemo(id: string): Promise<Page> {
-  const page = await browser.open(storyUrl(inject('storybookUrl'), id, { signalUrl: serverUrl }));
+async function openDemo(session: Session, id: string): Promise<Page> {
+  const page = await session.open(storyUrl(inject('storybookUrl'), id, { signalUrl: serverUrl }));
   await page.locator('.demo').waitFor({ timeout: T });
   await page.waitForFunction(() => {
     const all = document.querySelectorAll('.pane-head .conn');
     return all.length > 0 && [...all].every((e) => e.getAttribute('data-state') === 'open');
-  }, null, { timeout: T });
+  }, null, { timeout: T, polling: 50 });
   return page;
 }
 
 describe('Demos against a real server process (ws in the browser)', () => {
-  it('Chat room over WebSockets: tokens from POST /token, typing and messages across panes', async () => {
-    const page = await openDemo('demos-chat-room--three-users');
+  test('Chat room over WebSockets: tokens from POST /token, typing and messages across panes', async ({ session }) => {
+    const page = await openDemo(session, 'demos-chat-room--three-users');
     expect(await page.locator('.demo-server').textContent()).toBe(`server ${serverUrl.replace('http://', '')}`);
     await expect.poll(async () => (await health()).connections, { timeout: T }).toBe(3);
     const alice = page.getByRole('region', { name: 'Alice on web', exact: true });
@@ -79,11 +75,11 @@ describe('Demos against a real server process (ws in the browser)', () => {
     await bob.locator('.chat-msg', { hasText: 'Over the wire' }).waitFor({ timeout: T });
     expect((await health()).channels).toBeGreaterThanOrEqual(1);
     await screenshot(page, 'real-server-chat-room');
-    expect(browser.errors.get(page)).toEqual([]);
-  });
+    expect(session.errors(page)).toEqual([]);
+  }, TEST_TIMEOUT);
 
-  it('Reconnect over WebSockets: a dropped socket leaves and comes back with its state', async () => {
-    const page = await openDemo('demos-reconnect--three-users');
+  test('Reconnect over WebSockets: a dropped socket leaves and comes back with its state', async ({ session }) => {
+    const page = await openDemo(session, 'demos-reconnect--three-users');
     const alice = page.getByRole('region', { name: 'Alice on web', exact: true });
     const bob = page.getByRole('region', { name: 'Bob on web', exact: true });
     await alice.locator('.rss-presence__item').nth(2).waitFor({ timeout: T });
@@ -95,6 +91,6 @@ describe('Demos against a real server process (ws in the browser)', () => {
     await alice.locator('.event-log li[data-kind="leave"] ~ li[data-kind="join"]', { hasText: 'Bob joined' }).first().waitFor({ timeout: T });
     await alice.getByTestId('likes-bob').filter({ hasText: '♥ 2' }).waitFor({ timeout: T });
     await expect.poll(async () => (await health()).connections, { timeout: T }).toBe(3);
-    expect(browser.errors.get(page)).toEqual([]);
-  });
+    expect(session.errors(page)).toEqual([]);
+  }, TEST_TIMEOUT);
 });

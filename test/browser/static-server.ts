@@ -29,7 +29,11 @@ export async function serveStatic(dir: string): Promise<{ url: string; close(): 
     try {
       if (statSync(file).isDirectory()) file = join(file, 'index.html');
       const st = statSync(file);
-      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'content-length': st.size });
+      const headers: Record<string, string | number> = { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'content-length': st.size };
+      // Vite names the files under assets/ by content hash: the browser may keep them (and their compiled code)
+      // across the pages of a test file instead of fetching and compiling ~2 MB of script per story.
+      if (path.startsWith('/assets/')) headers['cache-control'] = 'public, max-age=31536000, immutable';
+      res.writeHead(200, headers);
       createReadStream(file).pipe(res);
     } catch {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
