@@ -413,7 +413,7 @@ async function crowdJoin({ port, members, run }) {
     return true;
   };
   let tReady = NaN;
-  void ch.ready.then(() => (tReady = now() - t0));
+  void ch.ready.then(() => (tReady = now() - t0), () => {}); // rejects when we dispose before the reply: the roster is complete first
   const ms = await new Promise((resolve, reject) => {
     const deadline = setTimeout(() => reject(new Error(`roster incomplete: ${ch.participants.size}/${members}`)), 20000);
     const check = () => {
