@@ -3,7 +3,6 @@
  * the `listening on` line, POST /token, GET /healthz, a client, SIGTERM (1001, exit 0),
  * --help, bad flags, env fallbacks.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { jwtVerify, decodeJwt } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -11,61 +10,16 @@ import { AccessToken, Signal } from '../../src/client/index.js';
 import { NodeWebSocket } from '../../src/testing/index.js';
 import { RawPool } from '../compat/raw-client.js';
 import { waitFor } from '../helpers/wait.js';
+import { exitOf, killAll, run, serve } from './run.js';
 
-const BIN = 'bin/react-signal-service.js';
-const children = new Set<ChildProcess>();
 const pool = new RawPool();
 const clients: Signal[] = [];
 
 afterEach(() => {
   for (const c of clients.splice(0)) c.dispose();
   pool.closeAll();
-  for (const ch of children) if (ch.exitCode === null && ch.signalCode === null) ch.kill('SIGKILL');
-  children.clear();
+  killAll();
 });
-
-interface Run {
-  child: ChildProcess;
-  out: () => string;
-  err: () => string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-function run(args: string[], env: Record<string, string> = {}): Run {
-  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SIGNAL_')));
-  const child = spawn(process.execPath, [BIN, ...args], { env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.on('exit', (code, signal) => resolve({ code, signal })),
-  );
-  return { child, out: () => out, err: () => err, exited };
-}
-
-async function exitOf(r: Run, ms = 10_000): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  let t: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([
-      r.exited,
-      new Promise<never>((_, reject) => (t = setTimeout(() => reject(new Error(`no exit within ${ms} ms; stderr: ${r.err()}`)), ms))),
-    ]);
-  } finally {
-    clearTimeout(t);
-  }
-}
-
-async function serve(args: string[], env: Record<string, string> = {}): Promise<Run & { url: string }> {
-  const r = run(args, env);
-  const line = await waitFor(() => /listening on (http:\/\/[^\s]+)/.exec(r.out()), 15_000, `the listening line (stderr: ${r.err()})`).catch(
-    (e: Error) => {
-      throw new Error(`${e.message}\nstdout: ${r.out()}\nstderr: ${r.err()}`);
-    },
-  );
-  return { ...r, url: line[1]! };
-}
 
 async function postToken(url: string, body: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
   const res = await fetch(`${url}/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
