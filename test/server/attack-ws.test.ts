@@ -50,7 +50,7 @@ describe('tokens on open connections (item 3)', () => {
     const closed = await short.waitClose(8000);
     const lateBy = Date.now() - exp * 1000;
     expect(closed).toEqual({ code: 4401, reason: 'token expired' });
-    expect(lateBy).toBeLessThan(2500); // checked once a second
+    expect(lateBy).toBeLessThan(4000); // checked once a second (room for a busy machine)
     await waitFor(() => byMethod(watcher, 'signal.leave').some((f) => f.params!.from === address), 2000, 'the leave');
   });
 
@@ -137,9 +137,9 @@ describe('a legal burst never cuts an honest reader (item 5)', () => {
     expect(refused.every((e) => e.params!.code === ERROR.RATE_LIMITED)).toBe(true);
     expect(refused[0]!.params!.message).toContain('bytes/s');
     const accepted = 195 - refused.length;
-    // The default byte burst is 4 MiB: about 69 frames of 60 KB.
+    // The default byte burst is 4 MiB: about 69 frames of 60 KB, plus what 1 MiB/s refills while they are read.
     expect(accepted).toBeGreaterThan(60);
-    expect(accepted).toBeLessThan(80);
+    expect(accepted).toBeLessThan(150);
     for (const r of readers) {
       await waitFor(() => byMethod(r, 'signal.publish').length === accepted, 10_000, 'the accepted frames');
       expect(r.isOpen).toBe(true);
@@ -250,16 +250,19 @@ describe('a hung authorize hook (item 7)', () => {
         calls.push(channel);
         return new Promise<boolean>((resolve) => (release = resolve));
       },
-      limits: { authorizeTimeoutMs: 60_000 },
+      // The frame rate is lifted so that only the pending cap refuses (a busy machine must not turn one of these
+      // frames into a rate-limit refusal instead).
+      limits: { authorizeTimeoutMs: 60_000, framesPerSecond: 1e6, frameBurst: 1e6 },
     });
     const c = await raw('alice');
     c.send({ jsonrpc: '2.0', method: 'signal.join', params: { id: 'first' }, id: 1 });
     await waitFor(() => calls.length === 1);
-    // 300 frames within the rate limit (burst 200 + 50/s): 256 may wait, the rest are refused at once.
+    // 300 calls behind the hung join: 256 may wait, the rest are refused at once.
     for (let i = 0; i < 180; i++) c.send({ jsonrpc: '2.0', method: 'signal.join', params: { id: `later${i}` }, id: 100 + i });
-    await sleep(2000);
     for (let i = 180; i < 300; i++) c.send({ jsonrpc: '2.0', method: 'signal.publish', params: { id: 'first', i }, id: 100 + i });
-    await waitFor(() => byMethod(c, 'signal.error').length + jsonFrames(c).filter((f) => f.error).length >= 300 - 256, 5000, 'refusals');
+    await waitFor(() => jsonFrames(c).filter((f) => f.error).length >= 300 - 256, 10_000, 'refusals');
+    await sleep(300); // nothing more comes: the 256 others wait
+    expect(jsonFrames(c).filter((f) => f.error && f.error.code !== ERROR.BUSY)).toEqual([]);
     const busy = jsonFrames(c).filter((f) => f.error?.code === ERROR.BUSY);
     expect(busy.length).toBe(300 - 256);
     expect(busy[0]!.error!.message).toContain('waiting');
@@ -291,7 +294,7 @@ describe('binary frames count against the rate limit (item 8)', () => {
     for (let i = 0; i < 20_000 && c.isOpen; i++) c.ws.send(tiny, { binary: true });
     const closed = await c.waitClose(10_000);
     expect(closed.code).toBe(4429);
-    expect(byMethod(c, 'signal.error').length).toBeLessThanOrEqual(250);
+    expect(byMethod(c, 'signal.error').length).toBeLessThanOrEqual(400); // the burst (200) and its refill; it was 20,000
   });
 });
 
