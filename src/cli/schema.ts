@@ -113,7 +113,7 @@ const redisShape = {
 } satisfies { [K in keyof RedisBrokerOptions]?: z.ZodType };
 
 const topShape = {
-  port: option(int(0, 65535).default(7070), { help: 'port to listen on (0: any free one)', metavar: 'N', section: { title: 'Server' } }),
+  port: option(int(0, 65535).default(7070), { help: 'port to listen on (0 picks a free one)', metavar: 'N', section: { title: 'Server' } }),
   host: option(text().default('127.0.0.1'), { help: 'interface to bind (0.0.0.0: every one)', metavar: 'H' }),
   publicUrl: option(z.url({ protocol: /^https?$/ }).optional(), {
     help: 'base URL clients use: the audience tokens must carry, and dev tokens\' aud',

@@ -175,7 +175,7 @@ export class SignalCore {
 
   /**
    * A binary frame of `bytes` bytes: refused, never closes by itself, but it counts against the rate limits like
-   * any frame (a flood of binary frames is closed with 4429 as any flood).
+   * any frame (a flood of binary frames is closed with 4429, like every other flood).
    */
   receiveBinary(s: Session, bytes = 0): void {
     if (s.closed) return;

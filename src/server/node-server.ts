@@ -29,7 +29,7 @@ export interface SignalServerStats extends CoreStats {
 
 /** A running signal server. */
 export interface SignalServer {
-  /** Listen on `port` (0: any free one). @default port 7070, host '127.0.0.1' */
+  /** Listen on `port` (0 picks a free one). @default port 7070, host '127.0.0.1' */
   listen(port?: number, host?: string): Promise<{ url: string; port: number }>;
   /** Serve WebSocket upgrades on an existing HTTP server (mount `handleRequest` yourself). */
   attach(server: Server): void;

@@ -1,3 +1,10 @@
+/**
+ * One node's link to Redis (`RedisBroker.attach`): its two connections, heartbeat, roster sweep, resync after an
+ * outage, and what it remembers of other nodes' roster entries (the "unsure" rule). Over 300 lines because these
+ * share one piece of state (connection status, `synced`/`rewritten`, the held and seen rosters) whose transitions must
+ * stay in one place; the pure parts already live elsewhere (names in redis-keys.ts, the diff in reconcile.ts).
+ * Splitting out roster-entry encoding and the unsure tracking is the next step (noted in issue 12).
+ */
 import { Redis, type RedisOptions } from 'ioredis';
 import type { BrokerHandlers, BrokerLink, BrokerMessage, RosterMember } from './broker.js';
 import { channelTopic } from './broker.js';
