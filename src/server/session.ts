@@ -1,4 +1,5 @@
 import { METHOD, PONG, type Limits } from '../protocol/constants.js';
+import { refill } from '../protocol/token-bucket.js';
 import { encodeError, encodeNotification, encodeResult, type ClientCall, type FrameError, type RpcId } from '../protocol/frames.js';
 
 /** An encoded frame shared by every recipient of one fan-out; `cache` is the transport's slot. */
@@ -121,11 +122,10 @@ export class Session {
    */
   take(limits: Limits, bytes: number, now: number): 'ok' | 'refuse' | 'bytes' | 'flood' {
     const elapsed = now - this.lastRefill;
-    if (elapsed > 0) {
-      this.tokens = Math.min(limits.frameBurst, this.tokens + (elapsed * limits.framesPerSecond) / 1000);
-      this.byteTokens = Math.min(limits.byteBurst, this.byteTokens + (elapsed * limits.bytesPerSecond) / 1000);
-      this.lastRefill = now;
-    } else if (this.byteTokens > limits.byteBurst) this.byteTokens = limits.byteBurst;
+    // The same bucket arithmetic as the client's pacing (protocol/token-bucket.ts).
+    this.tokens = refill(this.tokens, elapsed, limits.framesPerSecond, limits.frameBurst);
+    this.byteTokens = refill(this.byteTokens, elapsed, limits.bytesPerSecond, limits.byteBurst);
+    if (elapsed > 0) this.lastRefill = now;
     this.tokens -= 1;
     if (this.tokens < 0) return this.tokens <= -limits.frameBurst ? 'flood' : 'refuse';
     const level = this.byteTokens - bytes;
