@@ -58,6 +58,6 @@ describe('a test that times out in a loop (browserTest)', () => {
     expect(await page.evaluate(() => document.readyState)).toBe('complete');
     expect(opened.every((p) => p.isClosed())).toBe(true);
     // Stopped by `open` refusing, or by its page being closed under it (if the timeout hit during a load).
-    expect(String(stopped)).toMatch(/the test is over|has been closed/);
+    expect(String(stopped)).toMatch(/the test is over|has been closed|frame was detached|ERR_ABORTED/); // a load cut short by the close
   }, 60_000);
 });
