@@ -97,28 +97,20 @@ export const ERROR = {
 } as const;
 export type ErrorNumber = (typeof ERROR)[keyof typeof ERROR];
 
+/** The stable string code of an error name: `SIGNAL_ERR_` + the name. */
+type Coded<K extends string> = `SIGNAL_ERR_${K}`;
+/** `{ [number]: SIGNAL_ERR_<name> }` for every name of `table` (built once, so each name is written once). */
+function codesOf<T extends Record<string, number>>(table: T): { readonly [K in keyof T & string as T[K]]: Coded<K> } {
+  const out: Record<number, string> = {};
+  for (const k in table) out[table[k]!] = `SIGNAL_ERR_${k}`;
+  return out as never;
+}
+
 /**
- * Stable string codes (`SIGNAL_ERR_*`) for every numeric code of {@link ERROR}. The keys are literal numbers, not
- * `[ERROR.X]`: bundlers count a computed member access as a side effect, which kept unused constants
- * (DEFAULT_LIMITS) in browser bundles. `satisfies` checks that every number of ERROR has its code.
+ * Stable string codes (`SIGNAL_ERR_*`) for every numeric code of {@link ERROR}: `SIGNAL_ERR_` + its name there
+ * (`ERROR_CODE[-32004]` is `'SIGNAL_ERR_TOO_LARGE'`). Marked pure, so a bundle that does not use it drops it.
  */
-export const ERROR_CODE = {
-  [-32700]: 'SIGNAL_ERR_PARSE',
-  [-32600]: 'SIGNAL_ERR_INVALID_REQUEST',
-  [-32601]: 'SIGNAL_ERR_METHOD_NOT_FOUND',
-  [-32602]: 'SIGNAL_ERR_INVALID_PARAMS',
-  [-32603]: 'SIGNAL_ERR_INTERNAL',
-  [-32001]: 'SIGNAL_ERR_UNAUTHORIZED',
-  [-32002]: 'SIGNAL_ERR_FORBIDDEN',
-  [-32003]: 'SIGNAL_ERR_RATE_LIMITED',
-  [-32004]: 'SIGNAL_ERR_TOO_LARGE',
-  [-32005]: 'SIGNAL_ERR_TOO_MANY_CHANNELS',
-  [-32006]: 'SIGNAL_ERR_NOT_JOINED',
-  [-32007]: 'SIGNAL_ERR_SHUTTING_DOWN',
-  [-32008]: 'SIGNAL_ERR_BUSY',
-  [-32009]: 'SIGNAL_ERR_CHANNEL_FULL',
-  [-32010]: 'SIGNAL_ERR_PRESENCE_REQUIRED',
-} as const satisfies Record<ErrorNumber, string>;
+export const ERROR_CODE = /* @__PURE__ */ codesOf(ERROR);
 
 /** Client-side error codes (never on the wire). */
 export const CLIENT_ERROR = {
