@@ -11,15 +11,15 @@ export interface SignalErrorDetails {
 /** Every error the client reports: a stable `code` (`SIGNAL_ERR_*`) plus the JSON-RPC number when it came from the server. */
 export class SignalError extends Error {
   /** Stable string code, listed in PROTOCOL.md. */
-  readonly code: SignalErrorCode;
+  declare readonly code: SignalErrorCode;
   /** The JSON-RPC error number, when the server sent one. */
-  readonly rpcCode?: number;
+  declare readonly rpcCode?: number;
   /** The method that was refused. */
-  readonly method?: string;
+  declare readonly method?: string;
   /** The channel it was about. */
-  readonly channel?: string;
+  declare readonly channel?: string;
   /** What could not be sent (queue overflow, close). */
-  readonly payload?: unknown;
+  declare readonly payload?: unknown;
 
   constructor(
     code: SignalErrorCode,
@@ -29,7 +29,7 @@ export class SignalError extends Error {
     super(message);
     this.name = 'SignalError';
     this.code = code;
-    // The fields are declared above, so each exists already (undefined when not given).
+    // Each detail is an own field, undefined when not given.
     this.rpcCode = extra.rpcCode;
     this.method = extra.method;
     this.channel = extra.channel;

@@ -17,10 +17,10 @@ export interface ParticipantSender {
 /** Another member of a channel, keyed by its endpoint address. */
 export class Participant<S = unknown, M extends object = Payload> extends Emitter<ParticipantEvents<S, M>> {
   /** Endpoint address `identity/device/route`. */
-  readonly id: string;
-  readonly identity: string;
-  readonly device: string;
-  readonly route: string;
+  declare readonly id: string;
+  declare readonly identity: string;
+  declare readonly device: string;
+  declare readonly route: string;
   #state: S | undefined;
   readonly #sender: ParticipantSender;
 
@@ -69,16 +69,16 @@ export class Participant<S = unknown, M extends object = Payload> extends Emitte
 export class LocalParticipant<S = unknown> extends Emitter<{ state: [state: S | undefined, prev: S | undefined] }> {
   #state: S | undefined;
   /** My endpoint address once joined (the server tells it in the join reply). */
-  id: string | undefined;
+  declare id: string | undefined;
+  declare readonly identity: string;
+  declare readonly device: string;
 
   readonly #publishState: (state: S) => void;
 
-  constructor(
-    readonly identity: string,
-    readonly device: string,
-    publishState: (state: S) => void,
-  ) {
+  constructor(identity: string, device: string, publishState: (state: S) => void) {
     super();
+    this.identity = identity;
+    this.device = device;
     this.#publishState = publishState;
   }
 
