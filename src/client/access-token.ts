@@ -15,19 +15,18 @@ export { EXPIRY_MARGIN_MS };
 
 /** @internal The claims of a JWT, unverified; throws a `TypeError` on a malformed one. No side effect. */
 export function decodeClaims(jwt: string): Record<string, unknown> {
-  if (typeof jwt !== 'string') throw new TypeError('AccessToken needs a JWT string');
-  const part = jwt.split('.')[1];
-  if (!part) throw new TypeError('AccessToken: not a JWT (expected header.payload.signature)');
+  const part = typeof jwt === 'string' ? jwt.split('.')[1] : undefined;
+  if (!part) throw new TypeError('AccessToken: not a JWT (header.payload.signature)');
+  let claims: unknown;
   try {
-    const b64 = part.replace(/-/g, '+').replace(/_/g, '/').padEnd(Math.ceil(part.length / 4) * 4, '=');
-    const bin = atob(b64);
-    const bytes = Uint8Array.from(bin, (c) => c.charCodeAt(0));
-    const claims: unknown = JSON.parse(new TextDecoder().decode(bytes));
-    if (typeof claims !== 'object' || claims === null || Array.isArray(claims)) throw new Error('not an object');
-    return claims as Record<string, unknown>;
+    // base64url to base64; atob takes it unpadded (forgiving-base64).
+    const bin = atob(part.replace(/-/g, '+').replace(/_/g, '/'));
+    claims = JSON.parse(new TextDecoder().decode(Uint8Array.from(bin, (c) => c.charCodeAt(0))));
   } catch (e) {
     throw new TypeError(`AccessToken: cannot read the JWT payload (${(e as Error).message})`);
   }
+  if (typeof claims !== 'object' || claims === null || Array.isArray(claims)) throw new TypeError('AccessToken: the JWT payload is not an object');
+  return claims as Record<string, unknown>;
 }
 
 /**
@@ -87,6 +86,7 @@ export class AccessToken extends Emitter<AccessTokenEvents> {
     this.#timer = undefined;
   }
 
+  /** Take `jwt` and (re)arm the expiry timer. */
   #apply(jwt: string): void {
     const claims = decodeClaims(jwt);
     const sub = parseSubject(claims.sub);
@@ -95,10 +95,6 @@ export class AccessToken extends Emitter<AccessTokenEvents> {
     this.#claims = claims;
     this.#identity = sub.identity;
     this.#device = sub.device;
-    this.#schedule();
-  }
-
-  #schedule(): void {
     this.dispose();
     const at = this.expiresAt;
     if (at === undefined) return;
