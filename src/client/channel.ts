@@ -42,15 +42,19 @@ export interface JoinOptions {
 export class Channel<M extends object = Payload, S = unknown> extends Emitter<ChannelEvents<M, S>> {
   /** Other participants, by endpoint address (me excluded). */
   readonly participants = new Map<string, Participant<S, M>>();
+  /** The channel's name. */
+  declare readonly name: string;
+  /** Joined with presence (announced to the others, learning who is here). */
+  declare readonly presence: boolean;
   /** Me: `me.updateState()` shares my state. */
-  readonly me: LocalParticipant<S>;
+  declare readonly me: LocalParticipant<S>;
   /**
    * The current join: resolves (with nothing) once the server accepted it; by then `participants` holds the roster
    * (our server replies after the `join_back` frames and states). Rejects with the server's refusal, with
    * `SIGNAL_ERR_CLOSED` after `leave()`, or when the client closes (also for a join made while it is closed); a
    * reconnect, or `connect()` after a close, joins again with a new `ready`.
    */
-  ready: Promise<void>;
+  declare ready: Promise<void>;
   #status: ChannelStatus = 'joining';
   #error: SignalError | undefined;
   /** Settles `ready` (rejects it when given an error); `null` once settled. */
@@ -70,13 +74,10 @@ export class Channel<M extends object = Payload, S = unknown> extends Emitter<Ch
   /** The Signal's connection: calls go through its outgoing queue (state and leave only while open), joins are requests. */
   readonly #conn: Connection;
 
-  constructor(
-    readonly name: string,
-    readonly presence: boolean,
-    host: ChannelHost,
-    conn: Connection,
-  ) {
+  constructor(name: string, presence: boolean, host: ChannelHost, conn: Connection) {
     super();
+    this.name = name;
+    this.presence = presence;
     this.#host = host;
     this.#conn = conn;
     this.me = new LocalParticipant<S>(host.token.identity, host.token.device, (state) => {

@@ -113,7 +113,7 @@ export function connection(
     retry?.cancel();
     if (!offWake && opts.wakeEvents !== false) offWake = watchWake(onWake);
     const Ctor = webSocketClass(opts.WebSocket);
-    if (!Ctor) return fail(new SignalError(CLIENT_ERROR.CONNECTION, 'no WebSocket implementation: pass options.WebSocket (in Node before 22: WebSocket from the ws package)'), false);
+    if (!Ctor) return fail(new SignalError(CLIENT_ERROR.CONNECTION, 'no WebSocket implementation: pass options.WebSocket (in Node < 22: the ws package)'), false);
     const token = holder.token;
     if (token.isExpired() && fetch.enabled) return fetchFirst();
     let url: string;

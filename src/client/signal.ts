@@ -96,7 +96,7 @@ export class Signal<M extends object = Payload> extends Emitter<SignalEvents<M>>
   /** Send a direct message to `identity`, `identity/device` or `identity/device/route`. */
   send(payload: M & { to: string }): void {
     const to = (payload as { to?: unknown }).to;
-    if (parseAddress(to) === null) throw new TypeError('send: payload.to must be identity, identity/device or identity/device/route');
+    if (parseAddress(to) === null) throw new TypeError('send: payload.to must be identity[/device[/route]]');
     const { id: _drop, ...rest } = payload as Payload;
     this.#conn.outbox.call(METHOD.send, rest);
   }
@@ -104,7 +104,7 @@ export class Signal<M extends object = Payload> extends Emitter<SignalEvents<M>>
   /** Join a channel (the same Channel when already joined). */
   join<CM extends object = Payload, CS = unknown>(name: string, options: JoinOptions = {}): Channel<CM, CS> {
     if (typeof name !== 'string' || name.length === 0 || name.length > MAX_CHANNEL_NAME) {
-      throw new TypeError(`join: channel name must be a string of 1 to ${MAX_CHANNEL_NAME} characters`);
+      throw new TypeError(`join: channel name must be 1 to ${MAX_CHANNEL_NAME} characters`);
     }
     const existing = this.channels.get(name);
     if (existing) return existing as unknown as Channel<CM, CS>;

@@ -1,4 +1,3 @@
-import { parseSubject } from '../protocol/address.js';
 import { CLIENT_ERROR, ERROR, METHOD } from '../protocol/constants.js';
 import { AccessToken, decodeClaims } from './access-token.js';
 import type { SignalError } from './errors.js';
@@ -87,8 +86,8 @@ export function watchToken(token: AccessToken, expired: () => void, updated: () 
 /** Whether `jwt` is a token for the same `identity/device` as `token` (so the open connection may take the new one). */
 export function sameSubject(jwt: string, token: AccessToken): boolean {
   try {
-    const sub = parseSubject(decodeClaims(jwt).sub);
-    return sub !== null && sub.identity === token.identity && sub.device === token.device;
+    // `token.claims.sub` is a well-formed `identity/device` (AccessToken checked it), so the same string is the same subject.
+    return decodeClaims(jwt).sub === token.claims.sub;
   } catch {
     return false; // not a token we can read: leave it to the next connect
   }
