@@ -66,7 +66,7 @@ export function outbox(link: OutboxLink, maxQueue: number, maxFrameBytes: number
    * level, as of `at` (ms). Starts full.
    */
   let level = pace?.burst ?? 0;
-  let at = Date.now();
+  let at = 0;
   let drainTimer: ReturnType<typeof setTimeout> | undefined;
 
   /** Refuse (and report) a frame. */
@@ -81,17 +81,12 @@ export function outbox(link: OutboxLink, maxQueue: number, maxFrameBytes: number
     return true;
   };
 
-  /** Refill up to now; the level. */
-  const fill = (p: Pace): number => {
+  /** Refill up to now (at `p`, the pace in force); the level. `full`: back to full (a new pace, or a new connection). */
+  const fill = (p: Pace | null, full?: boolean): number => {
     const now = Date.now();
-    level = refill(level, now - at, p.framesPerSecond, p.burst);
+    level = full ? (p?.burst ?? 0) : refill(level, now - at, p!.framesPerSecond, p!.burst);
     at = now;
     return level;
-  };
-  /** Back to full (a new pace, or a new connection). */
-  const full = (): void => {
-    level = pace?.burst ?? 0;
-    at = Date.now();
   };
   /** Take a token when there is one; `force` takes it anyway (the level may go negative). */
   const take = (force?: boolean): boolean => {
@@ -126,16 +121,12 @@ export function outbox(link: OutboxLink, maxQueue: number, maxFrameBytes: number
   };
 
   const setPace = (next: Pace | null): void => {
-    const prev = pace;
-    if (next && prev) {
+    if (next && pace) {
       // A new rate: the level is kept, but never above the new burst.
-      if (next.framesPerSecond === prev.framesPerSecond && next.burst === prev.burst) return;
-      level = Math.min(fill(prev), next.burst);
-      pace = next;
-    } else {
-      pace = next;
-      full();
-    }
+      if (next.framesPerSecond === pace.framesPerSecond && next.burst === pace.burst) return;
+      level = Math.min(fill(pace), next.burst);
+    } else fill(next, true);
+    pace = next;
     stopDrain();
     armDrain();
   };
@@ -162,7 +153,7 @@ export function outbox(link: OutboxLink, maxQueue: number, maxFrameBytes: number
       link.write(text);
     },
     open(first) {
-      full();
+      fill(pace, true);
       const waiting = queue;
       queue = [];
       first();
