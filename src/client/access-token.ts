@@ -17,16 +17,15 @@ export { EXPIRY_MARGIN_MS };
 export function decodeClaims(jwt: string): Record<string, unknown> {
   const part = typeof jwt === 'string' ? jwt.split('.')[1] : undefined;
   if (!part) throw new TypeError('AccessToken: not a JWT (header.payload.signature)');
-  let claims: unknown;
   try {
     // base64url to base64; atob takes it unpadded (forgiving-base64).
     const bin = atob(part.replace(/-/g, '+').replace(/_/g, '/'));
-    claims = JSON.parse(new TextDecoder().decode(Uint8Array.from(bin, (c) => c.charCodeAt(0))));
+    const claims: unknown = JSON.parse(new TextDecoder().decode(Uint8Array.from(bin, (c) => c.charCodeAt(0))));
+    if (typeof claims !== 'object' || claims === null || Array.isArray(claims)) throw new Error('not an object');
+    return claims as Record<string, unknown>;
   } catch (e) {
     throw new TypeError(`AccessToken: cannot read the JWT payload (${(e as Error).message})`);
   }
-  if (typeof claims !== 'object' || claims === null || Array.isArray(claims)) throw new TypeError('AccessToken: the JWT payload is not an object');
-  return claims as Record<string, unknown>;
 }
 
 /**
