@@ -5,6 +5,7 @@ import type { Broker } from '../server/broker.js';
 import { createSignalServer } from '../server/node-server.js';
 import { loadConfig, parseArgv, printable, redactUrl, UsageError, type Argv, type Loaded } from './config.js';
 import { helpText } from './help.js';
+import { createLogger } from './logger.js';
 import { ALGS, type Config } from './schema.js';
 
 /** The development secret used when none is given. Never use it in production. */
@@ -54,6 +55,15 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     return 0;
   }
   const { port, host, devTokens, redis } = config;
+  const { log } = await createLogger(config.logLevel, config.logFormat);
+  process.on('uncaughtException', (e) => {
+    log.fatal({ event: 'fault.uncaught', err: { type: e?.name, message: e?.message, stack: e?.stack } }, 'uncaught exception: exiting');
+    process.exit(1);
+  });
+  process.on('unhandledRejection', (e) => {
+    const err = e as Error | undefined;
+    log.error({ event: 'fault.unhandled_rejection', err: { type: err?.name, message: err?.message ?? String(e), stack: err?.stack } }, 'unhandled rejection');
+  });
   let broker: Broker | undefined;
   if (redis.url) {
     try {
@@ -69,6 +79,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       prefix: redis.prefix,
       commandTimeoutMs: redis.commandTimeoutMs,
       readyTimeoutMs: redis.readyTimeoutMs,
+      onError: (e) => log.debug({ event: 'broker.error', message: e.message }, 'broker connection error'),
     });
   }
   const { devTokenAudience, ...authOpts } = auth;
@@ -76,6 +87,11 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     ...authOpts,
     devTokens,
     limits: config.limits,
+    logger: log,
+    metrics: config.metrics,
+    drainMs: config.drainMs,
+    corsOrigins: config.corsOrigins,
+    ...(config.allowedOrigins ? { allowedOrigins: config.allowedOrigins } : {}),
     ...(broker ? { broker } : {}),
     // The server puts `publicUrl` in dev tokens' `aud` (never a request's Host header when it is set).
     ...(devTokenAudience ? { publicUrl: devTokenAudience } : {}),
@@ -87,21 +103,34 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     process.stderr.write(`cannot listen on ${host}:${port}: ${(e as Error).message}\n`);
     return 1;
   }
+  // SIGTERM drains (connections closed with 1012 over drainMs) when clients have another process to go to (--redis),
+  // or when a drain time was given; otherwise, and on SIGINT, every connection is closed at once with 1001.
+  const drains = redis.url !== undefined || loaded.from('drainMs') !== undefined;
   let stopping = false;
   const stop = (sig: string): void => {
-    if (stopping) return;
+    if (stopping) {
+      log.warn({ event: 'server.exit_now', signal: sig }, `${sig} again: exiting at once`);
+      process.exit(1);
+    }
     stopping = true;
     process.stdout.write(`${sig}: shutting down\n`);
-    const force = setTimeout(() => process.exit(0), 5000);
-    force.unref();
-    server.close().then(
-      () => process.exit(0),
-      () => process.exit(0),
-    );
+    const drain = sig === 'SIGTERM' && drains && config.drainMs > 0;
+    const started = drain ? server.drain({ ms: config.drainMs }) : Promise.resolve();
+    void started
+      .then(() => {
+        const force = setTimeout(() => process.exit(0), 5000);
+        force.unref();
+        return server.close();
+      })
+      .then(
+        () => process.exit(0),
+        () => process.exit(0),
+      );
   };
   // Before the listening line: whoever reads it may signal at once.
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  log.info({ event: 'server.listening', url, config: printable(config) }, 'server listening');
   process.stdout.write(`react-signal-service listening on ${url}${devTokens ? ` (dev tokens: POST ${url}/token)` : ''}${redis.url ? ' (redis broker)' : ''}\n`);
   return undefined;
 }

@@ -64,6 +64,7 @@ const limit = (key: keyof Limits, min: number, help: string, max?: number) =>
   option(int(min, max ?? (key.endsWith('Ms') ? MAX_MS : Number.MAX_SAFE_INTEGER)).default(DEFAULT_LIMITS[key]), { help, metavar: key.endsWith('Ms') ? 'MS' : 'N' });
 
 export const ALGS = ['RS256', 'ES256', 'PS256', 'EdDSA'] as const;
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /** Every limit of `DEFAULT_LIMITS` (the `satisfies` below fails to compile when one is missing or unknown). */
 const limitsShape = {
@@ -142,8 +143,28 @@ const topShape = {
     defaultText: 'refused',
   }),
   clockToleranceSec: option(int(0, 86_400).default(30), { help: 'iat and nbf further ahead than this are refused, in seconds', metavar: 'S' }),
+  corsOrigins: option(z.array(text()).min(1).default(['*']), {
+    help: 'Origins allowed to call POST /token from a browser (Access-Control-Allow-Origin); * for any',
+    metavar: 'O,O',
+  }),
   devTokens: option(z.boolean().default(false), {
     help: "serve POST /token {identity, device?} -> {token}, aud = --public-url, else --audience (an HS256 secret only; development only: anyone who reaches the port can mint tokens)",
+  }),
+  allowedOrigins: option(z.array(text()).optional(), {
+    help: 'Origin headers a WebSocket upgrade may carry (another one: 403 before any WebSocket); an upgrade without Origin (not a browser) is allowed',
+    metavar: 'O,O',
+    defaultText: 'any origin',
+    section: { title: 'Operations' },
+  }),
+  logLevel: option(z.enum(LOG_LEVELS).default('info'), { help: 'least severe log level written', metavar: 'L' }),
+  logFormat: option(z.enum(['json', 'pretty', 'auto']).default('auto'), {
+    help: 'log lines as JSON, or pretty for people; auto: pretty when stdout is a terminal',
+    metavar: 'F',
+  }),
+  metrics: option(z.boolean().default(true), { help: 'serve GET /metrics (Prometheus text) and count for it (file "metrics": false, or SIGNAL_METRICS=0, turns it off)' }),
+  drainMs: option(ms(0).default(5000), {
+    help: 'on SIGTERM: /readyz turns 503, new upgrades are refused, connections are closed with 1012 spread over this time, then exit',
+    metavar: 'MS',
   }),
   redis: z.strictObject(redisShape).prefault({}).register(groupMeta, { title: 'Redis (several processes)' }),
   limits: z.strictObject(limitsShape).prefault({}).register(groupMeta, {
@@ -184,6 +205,6 @@ export type Config = z.output<typeof ConfigSchema>;
 export type ConfigInput = z.input<typeof ConfigShape>;
 
 // Every top-level key is an option of createSignalServer, or one the CLI itself handles.
-type CliOnly = 'port' | 'host' | 'redis';
+type CliOnly = 'port' | 'host' | 'redis' | 'logLevel' | 'logFormat';
 const _namesMatch: Exclude<keyof typeof topShape, keyof SignalServerOptions | CliOnly> extends never ? true : never = true;
 void _namesMatch;

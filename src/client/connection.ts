@@ -176,6 +176,8 @@ export function connection(
       case 'unauthorized':
         return fail(SignalError.fromRpc(ERROR.UNAUTHORIZED, `unauthorized: ${reason || 'token refused'}`), true);
       case 'retry':
+        // 1012: the server process drains before a restart; come back soon (the backoff's first, jittered step).
+        if (code === CLOSE.SERVICE_RESTART) retry?.reset();
         return retryLater();
       case 'close':
         outbox.drop(why);

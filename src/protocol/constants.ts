@@ -142,6 +142,8 @@ export const CLOSE = {
   TOO_MANY_CONNECTIONS: 4430,
   /** The server process holds `maxConnections` connections already (WebSocket's "try again later"). */
   TRY_AGAIN_LATER: 1013,
+  /** The server process is draining (restart, deploy): reconnect soon, with jitter; another process takes over. */
+  SERVICE_RESTART: 1012,
 } as const;
 
 /** Default server limits (all overridable through `createSignalServer({ limits })`). */

@@ -42,6 +42,10 @@ export interface BrokerHandlers {
    * With `channels`, another node changed those rosters behind the messages' back: reconcile only them.
    */
   resync(channels?: string[]): void;
+  /** The link went up or down (e.g. Redis connected, lost, back); a link without `connected` is always up. Optional. */
+  status?(up: boolean): void;
+  /** A measured round trip to the backend, in milliseconds (for metrics). Optional. */
+  roundTrip?(ms: number): void;
 }
 
 /** One node's link to the broker. */
@@ -62,6 +66,8 @@ export interface BrokerLink {
   members(channel: string): RosterMember[] | Promise<RosterMember[]>;
   /** Leave the broker: this node's members are removed from every roster. */
   close(): void | Promise<void>;
+  /** Whether the backend is reachable now (a broker that can be down tells through `handlers.status` too). */
+  connected?(): boolean;
 }
 
 /** A broker backend: each server node attaches once. */

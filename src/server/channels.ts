@@ -101,6 +101,18 @@ export class Channels {
     this.closeIfEmpty(c);
   }
 
+  /** Local members of `name` (0 when not held here). */
+  localMembers(name: string): number {
+    return this.open.get(name)?.members.size ?? 0;
+  }
+
+  /** Presence members in the rosters of every channel held here. */
+  rosterTotal(): number {
+    let n = 0;
+    for (const c of this.open.values()) n += c.roster.size;
+    return n;
+  }
+
   /** `signal.publish`: to every member but the sender, here and on other nodes; a `state` is also kept. */
   publish(s: Session, params: PublishParams, rpcId: RpcId | undefined): void {
     const name = params.id;

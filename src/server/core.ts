@@ -13,6 +13,7 @@ import type { Refusal } from './admission.js';
 import type { VerifiedToken } from './auth.js';
 import type { Authorize } from './authorize.js';
 import { MemoryBroker, type Broker, type BrokerHandlers, type BrokerLink } from './broker.js';
+import { inKind, KIND_BINARY, KIND_INVALID, KIND_PING, type CoreObserver, type Counters } from './observer.js';
 import { CallQueue } from './call-queue.js';
 import { Channels } from './channels.js';
 import type { CoreContext } from './core-context.js';
@@ -40,6 +41,10 @@ export interface CoreOptions {
   verifyToken?: (jwt: string) => Promise<VerifiedToken>;
   /** Clock, for tests. @default Date.now */
   now?: () => number;
+  /** Hooks for logs and metrics (observer.ts). @default none */
+  observer?: CoreObserver;
+  /** Counters bumped per frame for metrics; `null` or absent: nothing is counted. */
+  counters?: Counters | null;
 }
 
 /** Counters returned by `stats()`. */
@@ -67,6 +72,12 @@ export class SignalCore {
   private readonly expiries: Expiries<Session>;
   private routeSeq = 0;
   private shuttingDown = false;
+  private readonly observer: CoreObserver | null;
+  private readonly counters: Counters | null;
+  /** Frames seen, for sampling one publish in 16 for the fan-out histograms. */
+  private sampleSeq = 0;
+  /** The broker link is up (a broker that never reports its status is up once attached). */
+  private brokerUp = false;
 
   constructor(opts: CoreOptions = {}) {
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
@@ -77,6 +88,8 @@ export class SignalCore {
     this.now = opts.now ?? Date.now;
     this.authorize = opts.authorize;
     this.verifyToken = opts.verifyToken;
+    this.observer = opts.observer ?? null;
+    this.counters = opts.counters ?? null;
     // The parts exist before the broker is attached, so its handlers reach them whenever it calls; `linkP` is set
     // next, before any part can read it.
     const ctx = (this.ctx = { limits: this.limits, link: null } as { -readonly [K in keyof CoreContext]: CoreContext[K] });
@@ -103,8 +116,18 @@ export class SignalCore {
       },
       membersLost: (channel, addresses) => this.sync.onMembersLost(channel, addresses),
       resync: (channels) => void this.resync(channels),
+      status: (up) => {
+        if (up === this.brokerUp) return;
+        this.brokerUp = up;
+        this.observer?.broker?.(up);
+      },
+      roundTrip: (ms) => this.observer?.brokerRoundTrip?.(ms),
     };
-    return Promise.resolve(broker.attach(this.nodeId, handlers)).then((link) => (this.ctx.link = link));
+    return Promise.resolve(broker.attach(this.nodeId, handlers)).then((link) => {
+      this.ctx.link = link;
+      handlers.status!(link.connected?.() ?? true);
+      return link;
+    });
   }
 
   /** Resolves when the broker is attached. */
@@ -114,6 +137,21 @@ export class SignalCore {
 
   stats(): CoreStats {
     return { nodeId: this.nodeId, connections: this.routes.size, channels: this.channels.size };
+  }
+
+  /** Whether the broker link is up now (Redis reachable); `false` before it is attached. */
+  brokerReady(): boolean {
+    return this.ctx.link !== null && (this.ctx.link.connected?.() ?? true);
+  }
+
+  /** Presence members in the rosters of the channels held here (each counted once per channel), for metrics. */
+  presenceMembers(): number {
+    return this.channels.rosterTotal();
+  }
+
+  /** Local sessions (a copy), e.g. to close them one by one in a drain. */
+  sessions(): Session[] {
+    return this.routes.sessions();
   }
 
   /**
@@ -144,6 +182,10 @@ export class SignalCore {
     const route = `${this.nodeId}${(this.routeSeq++).toString(36)}`;
     // Claims are read only by `authorize`: without it, none are kept per connection.
     const s = new Session(transport, flat(identity), flat(device), route, this.authorize ? claims : NO_CLAIMS, this.limits.frameBurst, this.now());
+    if (this.observer !== null) {
+      s.obs = this.observer;
+      this.observer.connected?.(s);
+    }
     this.expiries.set(s, claims.exp);
     this.routes.add(s, replaces);
     return s;
@@ -152,6 +194,9 @@ export class SignalCore {
   /** Feed one text frame received on `s`. Never throws. */
   receive(s: Session, text: string): void {
     if (s.closed) return;
+    const counters = this.counters;
+    // One frame in 16 is timed (receipt to the last socket write of its fan-out, when it is a publish).
+    const t0 = counters !== null && (++this.sampleSeq & 15) === 0 ? performance.now() : 0;
     if (text.length > this.limits.maxFrameBytes) {
       s.close(CLOSE.TOO_LARGE, 'frame too large');
       return;
@@ -160,9 +205,16 @@ export class SignalCore {
     const verdict = s.take(this.limits, text.length, this.now());
     if (verdict === 'flood') return s.close(CLOSE.FLOOD, 'flood');
     const parsed = parseClientFrame(text, this.limits);
-    if (parsed.kind === 'ping') return s.pong();
-    if (parsed.kind === 'error') return this.refuse(s, parsed.error);
+    if (parsed.kind === 'ping') {
+      if (counters !== null) counters.framesIn[KIND_PING]!++;
+      return s.pong();
+    }
+    if (parsed.kind === 'error') {
+      if (counters !== null) counters.framesIn[KIND_INVALID]!++;
+      return this.refuse(s, parsed.error);
+    }
     const { call } = parsed;
+    if (counters !== null) counters.framesIn[inKind(call.method)]!++;
     if (verdict !== 'ok') {
       const message = verdict === 'bytes' ? `rate limited: over ${this.limits.bytesPerSecond} bytes/s; slow down` : 'rate limited: slow down';
       return this.refuse(s, { code: ERROR.RATE_LIMITED, message, method: call.method, ...idOf(call) });
@@ -171,6 +223,9 @@ export class SignalCore {
       return this.refuse(s, { code: ERROR.SHUTTING_DOWN, message: 'server is shutting down', method: call.method, ...idOf(call) });
     }
     this.calls.submit(s, call, text.length);
+    if (t0 !== 0 && call.method === METHOD.publish && this.observer?.fanOut) {
+      this.observer.fanOut(this.channels.localMembers(call.params.id) - 1, performance.now() - t0);
+    }
   }
 
   /**
@@ -179,6 +234,7 @@ export class SignalCore {
    */
   receiveBinary(s: Session, bytes = 0): void {
     if (s.closed) return;
+    if (this.counters !== null) this.counters.framesIn[KIND_BINARY]!++;
     const verdict = s.take(this.limits, bytes, this.now());
     if (verdict === 'flood') return s.close(CLOSE.FLOOD, 'flood');
     if (verdict !== 'ok') return; // over the limit: dropped without a reply (a reply would feed the flood)
@@ -202,6 +258,19 @@ export class SignalCore {
     for (const s of this.routes.sessions()) this.evict(s, code, reason);
     const link = await this.ctx.linkP;
     await link.close();
+  }
+
+  /**
+   * Close `s` with `code` after leaving its channels (presence leaves now, here and on the other nodes): a drain
+   * closes each connection this way with 1012 so its client reconnects, with `replaces`, to another process.
+   */
+  closeSession(s: Session, code: number, reason: string): void {
+    this.evict(s, code, reason);
+  }
+
+  /** Refuse new calls (a drain has started); connections stay until closed. */
+  stopAccepting(): void {
+    this.shuttingDown = true;
   }
 
   /** Run one accepted call (a join or a refresh may be async; the others finish at once). */

@@ -8,9 +8,14 @@ import { SignalCore, type CoreOptions, type CoreStats } from './core.js';
 import type { Session } from './session.js';
 import { readBody } from './http-body.js';
 import { closeWithin, wsTransport } from './ws-transport.js';
+import { DEFAULT_DRAIN_MS, drainConnections, type DrainResult } from './drain.js';
+import type { Logger } from './log.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import { ServerObserver } from './observe.js';
+import { opsRoutes } from './ops-routes.js';
 
 /** Options of {@link createSignalServer}. */
-export interface SignalServerOptions extends AuthOptions, Omit<CoreOptions, 'now'> {
+export interface SignalServerOptions extends AuthOptions, Omit<CoreOptions, 'now' | 'observer' | 'counters'> {
   /**
    * Base URL clients reach this server at (put in dev tokens' `aud`).
    * @default `http://` + the `Host` header of the token request (so a server on 0.0.0.0 hands out a reachable URL),
@@ -19,6 +24,20 @@ export interface SignalServerOptions extends AuthOptions, Omit<CoreOptions, 'now
   publicUrl?: string;
   /** Serve `POST /token` (development only; never on unless asked). @default false */
   devTokens?: boolean;
+  /** Origins a browser may call `POST /token` from (`Access-Control-Allow-Origin`); `'*'` for any. @default ['*'] */
+  corsOrigins?: string[];
+  /**
+   * `Origin` headers a WebSocket upgrade may carry; an upgrade with another one is refused with 403 before any
+   * WebSocket. An upgrade without `Origin` (not from a browser: servers, native apps) is allowed.
+   * @default any origin
+   */
+  allowedOrigins?: string[];
+  /** A pino-compatible logger for connections, refusals, floods, broker status, drain (log.ts). @default no logs */
+  logger?: Logger;
+  /** Count for `GET /metrics` (Prometheus text; metrics.ts) and serve it. @default true */
+  metrics?: boolean;
+  /** {@link SignalServer.drain}'s default window, in milliseconds. @default 5000 */
+  drainMs?: number;
 }
 
 /** Stats of a running server. */
@@ -37,6 +56,14 @@ export interface SignalServer {
   handleRequest(req: IncomingMessage, res: ServerResponse): boolean;
   /** Stop accepting, close every socket with 1001 (presence leaves), detach from the broker. */
   close(): Promise<void>;
+  /**
+   * Drain before a restart: `/readyz` answers 503 and new upgrades are refused (503) at once, then every connection
+   * is closed with 1012 (service restart), spread over `ms` (default `drainMs`); our client reconnects within about
+   * a second, to another process. Call {@link close} afterwards. Resolves with what it did.
+   */
+  drain(opts?: { ms?: number }): Promise<DrainResult>;
+  /** Prometheus text of this server's metrics (what `GET /metrics` serves); `null` when metrics are off. */
+  metrics(): Promise<string> | null;
   stats(): SignalServerStats;
   /** The transport-free core (for embedding and tests). */
   readonly core: SignalCore;
@@ -71,10 +98,20 @@ const TOKEN_BODY_LIMIT = 4096;
 /** Create a signal server on `ws` + `node:http`. */
 export function createSignalServer(options: SignalServerOptions): SignalServer {
   const verify = createVerifier(options);
-  const core = new SignalCore({ ...options, verifyToken: verify });
-  const limits = core.limits;
   /** Every open socket (accepted or being refused); tracked here rather than by `ws`, which adds a closure per socket. */
   const sockets = new Set<SignalSocket>();
+  // The core is made below; the metrics read it only at scrape time.
+  let metrics: Metrics | null = null;
+  const obs = new ServerObserver(options.logger ?? null, null);
+  const { logger: _l, metrics: metricsOn = true, ...coreOptions } = options;
+  const core: SignalCore = new SignalCore({ ...coreOptions, verifyToken: verify, observer: obs, counters: metricsOn ? (metrics = createMetrics(() => core, () => sockets.size)).counters : null });
+  obs.setMetrics(metrics);
+  const counters = metrics?.counters ?? null;
+  const limits = core.limits;
+  const allowedOrigins = options.allowedOrigins ? new Set(options.allowedOrigins) : null;
+  let draining = false;
+  let started = false;
+  void core.ready().then(() => (started = true));
 
   /**
    * An accepted socket's events go straight to the core from `emit`: no listeners (each socket's listener table
@@ -86,6 +123,7 @@ export function createSignalServer(options: SignalServerOptions): SignalServer {
       if (s !== null) {
         if (event === 'message') {
           this.seen = clock();
+          if (counters !== null) counters.bytesIn += rawLength(args[0] as RawData);
           if (args[1] === true) core.receiveBinary(s, rawLength(args[0] as RawData));
           else core.receive(s, (args[0] as RawData).toString());
           return true;
@@ -98,7 +136,10 @@ export function createSignalServer(options: SignalServerOptions): SignalServer {
       }
       if (event === 'close') {
         sockets.delete(this);
-        if (s !== null) core.disconnect(s);
+        if (s !== null) {
+          core.disconnect(s);
+          obs.disconnected(s, args[0] as number);
+        }
       }
       return super.emit(event, ...args);
     }
@@ -142,7 +183,15 @@ export function createSignalServer(options: SignalServerOptions): SignalServer {
       socket.end(target.status === 404 ? 'HTTP/1.1 404 Not Found\r\n\r\n' : 'HTTP/1.1 400 Bad Request\r\n\r\n');
       return;
     }
-    if (closing) return void socket.end('HTTP/1.1 503 Service Unavailable\r\n\r\n');
+    const origin = req.headers.origin;
+    if (allowedOrigins !== null && origin !== undefined && !allowedOrigins.has(origin)) {
+      obs.turnedAway({ status: 403, reason: 'origin not allowed', origin: origin.slice(0, 200) });
+      return void socket.end('HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
+    }
+    if (closing || draining) {
+      obs.turnedAway({ status: 503, reason: closing ? 'server shutting down' : 'draining' });
+      return void socket.end('HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
+    }
     void authenticate(verify, target.jwt).then((tok) => {
       if (socket.destroyed) return; // reset while the token was checked
       wss.handleUpgrade(req, socket, head, (ws) => {
@@ -150,42 +199,42 @@ export function createSignalServer(options: SignalServerOptions): SignalServer {
         sockets.add(ws as SignalSocket);
         if (isRefusal(tok)) return refuse(ws as SignalSocket, tok.code, tok.reason);
         const refused = core.admit(tok.identity);
-        if (refused) return refuse(ws as SignalSocket, refused.code, refused.reason);
+        if (refused) return refuse(ws as SignalSocket, refused.code, refused.reason, tok.identity, tok.device);
         accept(ws as SignalSocket, tok.identity, tok.device, tok.claims as Record<string, unknown>, target.replaces);
       });
     });
   };
 
   /** Close a socket we do not accept; one that never answers the close is dropped after `closeTimeoutMs`. */
-  const refuse = (ws: SignalSocket, code: number, reason: string): void => {
+  const refuse = (ws: SignalSocket, code: number, reason: string, identity?: string, device?: string): void => {
+    obs.turnedAway({ code, reason, ...(identity === undefined ? {} : { identity, device }) });
     ws.on('error', ignore);
     closeWithin(ws, code, closeReason(reason), limits.closeTimeoutMs);
   };
 
   const accept = (ws: SignalSocket, identity: string, device: string, claims: Record<string, unknown>, replaces: string | null): void => {
-    if (closing) return refuse(ws, CLOSE.GOING_AWAY, 'server shutting down');
-    ws.session = core.connect(wsTransport(ws, limits.closeTimeoutMs), identity, device, claims, replaces);
+    if (closing || draining) return refuse(ws, closing ? CLOSE.GOING_AWAY : CLOSE.SERVICE_RESTART, closing ? 'server shutting down' : 'service restart: reconnect');
+    ws.session = core.connect(wsTransport(ws, limits.closeTimeoutMs, counters), identity, device, claims, replaces);
     ws.seen = clock();
     // From here on, ServerSocket.emit hands 'message', 'pong', 'error' and 'close' to the core.
   };
 
-  const json = (res: ServerResponse, status: number, body: unknown): void => {
-    res.writeHead(status, { 'content-type': 'application/json', 'access-control-allow-origin': '*', 'access-control-allow-headers': 'content-type' });
+  const cors = corsHeaders(options.corsOrigins ?? ['*']);
+  const jsonOut = (res: ServerResponse, status: number, body: unknown, req?: IncomingMessage): void => {
+    res.writeHead(status, { 'content-type': 'application/json', ...cors(req?.headers.origin) });
     res.end(JSON.stringify(body));
   };
+  const ops = opsRoutes(core, metrics, { started: () => started, stopping: () => (closing ? 'closing' : draining ? 'draining' : null) });
 
   const handleRequest = (req: IncomingMessage, res: ServerResponse): boolean => {
     const path = parseUrl(req.url)?.pathname;
     if (path === undefined) {
-      json(res, 400, { error: 'bad request URL' });
+      jsonOut(res, 400, { error: 'bad request URL' });
       return true;
     }
-    if (path === '/healthz' && req.method === 'GET') {
-      const st = core.stats();
-      json(res, 200, { ok: !closing, connections: st.connections, channels: st.channels });
-      return true;
-    }
+    if (ops(req, res, path)) return true;
     if (path === '/token' && options.devTokens) {
+      const json = (res: ServerResponse, status: number, body: unknown): void => jsonOut(res, status, body, req);
       if (req.method === 'OPTIONS') {
         json(res, 204, null);
         return true;
@@ -234,7 +283,7 @@ export function createSignalServer(options: SignalServerOptions): SignalServer {
     async listen(port = 7070, host = '127.0.0.1') {
       if (own) throw new Error('already listening');
       own = createServer((req, res) => {
-        if (!handleRequest(req, res)) json(res, 404, { error: 'not found' });
+        if (!handleRequest(req, res)) jsonOut(res, 404, { error: 'not found' });
       });
       // A request's headers within 10 s and the whole request within 30 s (slowloris); keep-alive idles 5 s.
       own.headersTimeout = 10_000;
@@ -261,6 +310,16 @@ export function createSignalServer(options: SignalServerOptions): SignalServer {
       publicUrl ??= url;
       return { url, port: actual };
     },
+    async drain(opts = {}) {
+      if (closing || draining) return { closed: 0, ms: 0 };
+      draining = true;
+      const ms = opts.ms ?? options.drainMs ?? DEFAULT_DRAIN_MS;
+      obs.note('info', 'drain.start', { connections: core.stats().connections, drainMs: ms }, 'drain started');
+      const result = await drainConnections(core, ms, () => closing);
+      obs.note('info', 'drain.end', result, 'drain ended');
+      return result;
+    },
+    metrics: () => metrics?.scrape() ?? null,
     async close() {
       if (closing) return;
       closing = true;
@@ -279,6 +338,17 @@ export function createSignalServer(options: SignalServerOptions): SignalServer {
     stats() {
       return { ...core.stats(), sockets: sockets.size };
     },
+  };
+}
+
+/** CORS headers of `POST /token` for a request's `Origin`: `*`, that origin when listed (with `vary`), or none. */
+function corsHeaders(origins: string[]): (origin: string | undefined) => Record<string, string> {
+  const any = origins.includes('*');
+  const set = new Set(origins);
+  return (origin): Record<string, string> => {
+    if (any) return { 'access-control-allow-origin': '*', 'access-control-allow-headers': 'content-type' };
+    if (origin !== undefined && set.has(origin)) return { 'access-control-allow-origin': origin, 'access-control-allow-headers': 'content-type', vary: 'origin' };
+    return { vary: 'origin' };
   };
 }
 

@@ -64,6 +64,8 @@ export class RedisLink implements BrokerLink {
   private sweeping = false;
   private syncing: Promise<void> | null = null;
   private closed = false;
+  /** What {@link report} last told. */
+  private wasUp = false;
   private readonly onError: (err: Error) => void;
 
   constructor(
@@ -93,8 +95,14 @@ export class RedisLink implements BrokerLink {
     this.sub = make();
     for (const r of [this.pub, this.sub]) {
       r.on('error', (e: Error) => this.onError(e));
-      r.on('close', () => (this.synced = false));
-      r.on('ready', () => void this.sync());
+      r.on('close', () => {
+        this.synced = false;
+        this.report();
+      });
+      r.on('ready', () => {
+        this.report();
+        void this.sync();
+      });
     }
     this.pub.on('close', () => (this.rewritten = false));
     this.sub.on('message', (channel: string, payload: string) => this.onMessage(channel, payload));
@@ -115,6 +123,19 @@ export class RedisLink implements BrokerLink {
 
   private get up(): boolean {
     return !this.closed && this.pub.status === 'ready' && this.sub.status === 'ready';
+  }
+
+  /** Both connections to Redis are up. */
+  connected(): boolean {
+    return this.up;
+  }
+
+  /** Tell the core when both connections came up or one went down. */
+  private report(): void {
+    const up = this.up;
+    if (up === this.wasUp) return;
+    this.wasUp = up;
+    this.handlers.status?.(up);
   }
 
   // ---- BrokerLink ----
@@ -244,7 +265,11 @@ export class RedisLink implements BrokerLink {
 
   private beat(): void {
     if (this.pub.status !== 'ready' || !this.rewritten) return;
-    this.pub.set(this.nodeKey, String(Date.now()), 'PX', this.beatMs).catch(() => {});
+    const t0 = performance.now();
+    this.pub.set(this.nodeKey, String(Date.now()), 'PX', this.beatMs).then(
+      () => this.handlers.roundTrip?.(performance.now() - t0),
+      () => {},
+    );
   }
 
   /** Expiry of the heartbeat key. */

@@ -1,6 +1,7 @@
 import { METHOD, PONG, type Limits } from '../protocol/constants.js';
 import { refill } from '../protocol/token-bucket.js';
 import { encodeError, encodeNotification, encodeResult, type ClientCall, type FrameError, type RpcId } from '../protocol/frames.js';
+import type { CoreObserver } from './observer.js';
 
 /** An encoded frame shared by every recipient of one fan-out; `cache` is the transport's slot. */
 export interface OutFrame {
@@ -55,6 +56,8 @@ export class Session {
   /** When this reader's queue first went over `maxBufferedBytes` (0: it is not behind). */
   behindSince = 0;
   closed = false;
+  /** The core's observer (logs, metrics), `null` when none: one shared object, set by the core. */
+  obs: CoreObserver | null = null;
 
   constructor(
     readonly transport: Transport,
@@ -169,6 +172,7 @@ export class Session {
   /** Drop a slow consumer at once (no close handshake: it would wait behind the queue). */
   private drop(): void {
     this.closed = true;
+    this.obs?.slowConsumer?.(this, this.transport.bufferedAmount());
     this.transport.terminate();
   }
 
@@ -178,6 +182,7 @@ export class Session {
 
   /** Reply to a request, or send `signal.error` for a refused notification. */
   refuse(err: FrameError, limits: Limits): void {
+    if (this.obs !== null) this.obs.refused?.(this, err);
     const text =
       err.id !== undefined
         ? encodeError(err.id, err.code, err.message)
@@ -197,6 +202,7 @@ export class Session {
   close(code: number, reason: string): void {
     if (this.closed) return;
     this.closed = true;
+    if (this.obs !== null) this.obs.closing?.(this, code, reason);
     this.transport.close(code, reason);
   }
 }

@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import { WebSocket } from 'ws';
+import { frameKind, type Counters } from './observer.js';
 import type { OutFrame, Transport } from './session.js';
 
 /** The parts of a `ws` socket the fast path reads (private fields of ws 8; checked by {@link canWriteDirect}). */
@@ -80,6 +81,8 @@ class WsTransport implements Transport {
   constructor(
     private readonly ws: WebSocket,
     private readonly closeTimeoutMs: number,
+    /** Metrics counters shared by the server's transports; `null`: nothing counted. */
+    private readonly counters: Counters | null,
   ) {
     this.direct = canWriteDirect(ws);
   }
@@ -87,6 +90,11 @@ class WsTransport implements Transport {
   send(frame: OutFrame): void {
     const ws = this.ws;
     if (ws.readyState !== WebSocket.OPEN) return;
+    const c = this.counters;
+    if (c !== null) {
+      c.framesOut[frameKind(frame.text)]!++;
+      c.bytesOut += frame.text.length; // characters: bytes for ASCII JSON (a frame header not counted)
+    }
     if (!this.direct) return ws.send(frame.text);
     const wire = wireFrame(frame);
     const { _socket: socket, _sender: sender } = ws as unknown as WsInternals;
@@ -121,8 +129,8 @@ class WsTransport implements Transport {
  * Wrap a `ws` socket as a core transport. A close the peer does not answer is cut after `closeTimeoutMs` (`ws`
  * itself would hold the socket, and its file descriptor, for 30 s).
  */
-export function wsTransport(ws: WebSocket, closeTimeoutMs = 2000): Transport {
-  return new WsTransport(ws, closeTimeoutMs);
+export function wsTransport(ws: WebSocket, closeTimeoutMs = 2000, counters: Counters | null = null): Transport {
+  return new WsTransport(ws, closeTimeoutMs, counters);
 }
 
 /** Start a close handshake; a peer that has not answered within `ms` is dropped (`terminate`). */

@@ -60,17 +60,17 @@ const MAY_IMPORT: Record<string, string[]> = {
 const PACKAGES: Record<string, RegExp> = {
   protocol: /^$/,
   client: /^$/,
-  server: /^(jose|ws|ioredis|node:.*)$/,
+  server: /^(jose|ws|ioredis|prom-client|node:.*)$/,
   react: /^(react|react-dom|zustand|zustand\/.*|react\/jsx-runtime|use-sync-external-store\/.*)$/,
   components: /^(react|react\/jsx-runtime)$/,
   calls: /^(react|react\/jsx-runtime)$/,
   testing: /^(ws|node:.*)$/,
-  cli: /^(node:.*|ioredis|jose|zod|yaml)$/,
+  cli: /^(node:.*|ioredis|jose|zod|yaml|pino|pino-pretty)$/,
   index: /^$/,
 };
 
 /** Server files the browser entry (`react-signal-service/server/browser`, the in-page server) may reach. */
-const SERVER_NODE_ONLY = /^(ws|ioredis|node:.*)$/;
+const SERVER_NODE_ONLY = /^(ws|ioredis|prom-client|node:.*)$/;
 
 const all = files(SRC);
 const graph = new Map(all.map((f) => [f, specifiers(f)] as const));

@@ -1,0 +1,131 @@
+/**
+ * Prometheus metrics of one server (`GET /metrics`), through prom-client with a Registry of its own (two servers in
+ * one process never clash). The hot path only bumps plain numbers ({@link Counters}, the core's stats); prom-client
+ * reads them in `collect()` at scrape time. Per connection (opened, closed by code), per refusal and per slow-consumer
+ * cut the counts are plain too. The two fan-out histograms are observed for one publish in 16 (sampled: their
+ * `_count` is about a sixteenth of the publishes); the Redis round trip once per heartbeat.
+ */
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { SignalCore } from './core.js';
+import { FRAME_KINDS, newCounters, type Counters } from './observer.js';
+
+/** What the observer records besides {@link Counters}. */
+export interface Metrics {
+  readonly registry: Registry;
+  readonly counters: Counters;
+  opened(): void;
+  closed(code: number): void;
+  refused(code: number): void;
+  slowConsumer(): void;
+  fanOut(size: number, ms: number): void;
+  brokerRoundTrip(ms: number): void;
+  brokerReconnect(): void;
+  /** The Prometheus text of every metric. */
+  scrape(): Promise<string>;
+}
+
+/** A counter fed at scrape time from a plain number: increments by what it grew since the last scrape. */
+function counterFrom(registry: Registry, name: string, help: string, read: () => number): void {
+  let last = 0;
+  new Counter({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      const v = read();
+      if (v > last) this.inc(v - last);
+      last = v;
+    },
+  });
+}
+
+/** A labelled counter fed at scrape time from plain counts by label value. */
+function countersFrom(registry: Registry, name: string, help: string, label: string, read: () => Iterable<[string, number]>): void {
+  const last = new Map<string, number>();
+  new Counter({
+    name,
+    help,
+    labelNames: [label],
+    registers: [registry],
+    collect() {
+      for (const [k, v] of read()) {
+        const was = last.get(k) ?? 0;
+        if (v > was) this.labels(k).inc(v - was);
+        last.set(k, v);
+      }
+    },
+  });
+}
+
+/** Metrics of the core `coreOf` returns (read at scrape time only), with their own registry (default process metrics and event-loop lag included). */
+export function createMetrics(coreOf: () => SignalCore, sockets: () => number): Metrics {
+  const registry = new Registry();
+  const counters = newCounters();
+  const closedBy = new Map<string, number>();
+  const refusedBy = new Map<string, number>();
+  let opened = 0;
+  let slow = 0;
+  let reconnects = 0;
+  const bump = (m: Map<string, number>, k: string): void => void m.set(k, (m.get(k) ?? 0) + 1);
+
+  collectDefaultMetrics({ register: registry });
+  new Gauge({ name: 'signal_connections', help: 'open WebSocket connections (accepted)', registers: [registry], collect() {
+    this.set(coreOf().stats().connections);
+  } });
+  new Gauge({ name: 'signal_sockets', help: 'open sockets, accepted or being refused', registers: [registry], collect() {
+    this.set(sockets());
+  } });
+  new Gauge({ name: 'signal_channels', help: 'channels with a member on this process', registers: [registry], collect() {
+    this.set(coreOf().stats().channels);
+  } });
+  new Gauge({ name: 'signal_presence_members', help: 'presence members in the rosters of the channels held here', registers: [registry], collect() {
+    this.set(coreOf().presenceMembers());
+  } });
+  counterFrom(registry, 'signal_connections_opened_total', 'connections accepted', () => opened);
+  countersFrom(registry, 'signal_connections_closed_total', 'connections closed, by WebSocket close code', 'code', () => closedBy);
+  countersFrom(registry, 'signal_frames_in_total', 'frames received, by method (ping: _ping, invalid: not a call)', 'method', () =>
+    FRAME_KINDS.map((k, i) => [k, counters.framesIn[i]!] as [string, number]).filter(([, v]) => v > 0),
+  );
+  countersFrom(registry, 'signal_frames_out_total', 'frames written to sockets, by method', 'method', () =>
+    FRAME_KINDS.map((k, i) => [k, counters.framesOut[i]!] as [string, number]).filter(([, v]) => v > 0),
+  );
+  counterFrom(registry, 'signal_bytes_in_total', 'bytes of frames received (payload)', () => counters.bytesIn);
+  counterFrom(registry, 'signal_bytes_out_total', 'bytes of frames written to sockets (payload characters: bytes for ASCII JSON)', () => counters.bytesOut);
+  countersFrom(registry, 'signal_refusals_total', 'calls refused, by JSON-RPC error code', 'code', () => refusedBy);
+  counterFrom(registry, 'signal_slow_consumer_cuts_total', 'connections dropped as slow consumers', () => slow);
+  counterFrom(registry, 'signal_broker_reconnects_total', 'times the broker link came back after being down', () => reconnects);
+  const fanOutSize = new Histogram({
+    name: 'signal_fanout_size',
+    help: 'local members a publish is written to (sampled: one publish in 16)',
+    buckets: [0, 1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000],
+    registers: [registry],
+  });
+  const fanOutSeconds = new Histogram({
+    name: 'signal_fanout_seconds',
+    help: 'from receipt of a publish to the last socket write of its fan-out (sampled: one publish in 16)',
+    buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1],
+    registers: [registry],
+  });
+  const brokerSeconds = new Histogram({
+    name: 'signal_broker_roundtrip_seconds',
+    help: 'round trip of a broker command (the Redis heartbeat write)',
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
+
+  return {
+    registry,
+    counters,
+    opened: () => void opened++,
+    closed: (code) => bump(closedBy, String(code)),
+    refused: (code) => bump(refusedBy, String(code)),
+    slowConsumer: () => void slow++,
+    fanOut(size, ms) {
+      fanOutSize.observe(size);
+      fanOutSeconds.observe(ms / 1000);
+    },
+    brokerRoundTrip: (ms) => brokerSeconds.observe(ms / 1000),
+    brokerReconnect: () => void reconnects++,
+    scrape: () => registry.metrics(),
+  };
+}
