@@ -16,6 +16,7 @@ const config: StorybookConfig = {
     const alias = [
       { find: /^react-signal-service$/, replacement: src('index.ts') },
       { find: /^react-signal-service\/client$/, replacement: src('client/index.ts') },
+      { find: /^react-signal-service\/calls$/, replacement: src('calls/index.ts') },
       { find: /^react-signal-service\/server\/browser$/, replacement: src('server/browser.ts') },
     ];
     const prevAlias = cfg.resolve.alias;

@@ -1,0 +1,11 @@
+'use client';
+export { useCall, type UseCall } from './use-call.js';
+export { usePeerConnection, type UsePeerConnection } from './use-peer-connection.js';
+export { IncomingCall, type IncomingCallProps, type IncomingCallSource } from './incoming-call.js';
+export { VideoTile, type VideoTileProps } from './video-tile.js';
+export { CallSession, type CallOptions, type CallSnapshot, type CallStats } from './call-session.js';
+export { callReducer, type CallStatus, type CallEndReason, type CallPeer, type CallMachine, type CallEvent } from './call-state.js';
+export { Negotiator, type NegotiatorOptions, type NegotiationStats } from './negotiation.js';
+export { PeerLink, type PeerLinkOptions } from './peer-link.js';
+export { callChannel, isCallSignal, isPolite, type CallSignal, type NegotiationSignal } from './signals.js';
+export type { CallMedia } from './media.js';

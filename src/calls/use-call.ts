@@ -1,0 +1,64 @@
+'use client';
+import { useEffect, useMemo, useRef, useState, useSyncExternalStore } from '../react/react.js';
+import { useSignal } from '../react/use-connection-state.js';
+import { IDLE } from './call-state.js';
+import { CallSession, type CallOptions, type CallSnapshot } from './call-session.js';
+import type { CallMedia } from './media.js';
+
+/** What {@link useCall} returns: the call's state (render it directly) and its actions. */
+export interface UseCall extends CallSnapshot {
+  /** Call `to`: an identity (every device rings), `identity/device`, or an exact endpoint. Throws while in a call. */
+  start: (to: string, options?: { media?: CallMedia; data?: boolean }) => void;
+  /** Answer the ringing call. */
+  accept: (options?: { media?: CallMedia }) => void;
+  /** Refuse the ringing call (`'busy'` ends it as busy on the caller's side). */
+  decline: (reason?: string) => void;
+  /** Cancel, decline or hang up, whichever applies. */
+  hangUp: () => void;
+  /** Back to `idle` after `ended`. */
+  reset: () => void;
+}
+
+const IDLE_SNAPSHOT: CallSnapshot = { ...IDLE, localStream: null, remoteStream: null, pc: null, dataChannel: null, stats: { negotiationSent: 0, candidates: 0 } };
+const noSubscribe = (): (() => void) => () => {};
+const idle = (): CallSnapshot => IDLE_SNAPSHOT;
+
+/**
+ * One call at a time over the provider's connection: `idle → outgoing | incoming → connecting → connected → ended`.
+ * Every device of the callee rings; the first to accept wins (the others end with `answered-elsewhere`); the peer
+ * leaving the call's channel ends it with `peer-gone`. A call in progress is hung up when the component unmounts.
+ *
+ * @example
+ * const call = useCall({ iceServers: [{ urls: 'stun:stun.example.org' }] });
+ * call.status === 'incoming' ? <IncomingCall call={call} /> : <button onClick={() => call.start('bob')}>Call Bob</button>
+ */
+export function useCall(options: CallOptions = {}): UseCall {
+  const signal = useSignal();
+  const [session, setSession] = useState<CallSession | null>(null);
+  const opts = useRef(options);
+  opts.current = options;
+  useEffect(() => {
+    if (!signal) return;
+    const s = new CallSession(signal, opts.current);
+    setSession(s);
+    return () => s.dispose();
+  }, [signal]);
+  useEffect(() => {
+    if (session) session.options = options;
+  });
+  const snap = useSyncExternalStore(session?.subscribe ?? noSubscribe, session?.getSnapshot ?? idle, idle);
+  const actions = useMemo(() => {
+    const need = (): CallSession => {
+      if (!session) throw new Error('useCall: the provider has not created its client yet (call from an event or effect)');
+      return session;
+    };
+    return {
+      start: (to: string, o?: { media?: CallMedia; data?: boolean }) => need().start(to, o),
+      accept: (o?: { media?: CallMedia }) => need().accept(o),
+      decline: (reason?: string) => need().decline(reason),
+      hangUp: () => need().hangUp(),
+      reset: () => need().reset(),
+    };
+  }, [session]);
+  return useMemo(() => ({ ...snap, ...actions }), [snap, actions]);
+}

@@ -1,0 +1,52 @@
+'use client';
+import { useEffect, useRef, useState } from '../react/react.js';
+import { useSignal } from '../react/use-connection-state.js';
+import { PeerLink, type PeerLinkOptions } from './peer-link.js';
+
+/** What {@link usePeerConnection} returns. */
+export interface UsePeerConnection {
+  /** The connection (add tracks and data channels to it: renegotiation follows by itself); `null` until created. */
+  pc: RTCPeerConnection | null;
+  /** `pc.connectionState`, re-rendered on change. */
+  connectionState: RTCPeerConnectionState | 'new';
+  /** The peer's tracks (one stream, tracks added as they arrive), or `null`. */
+  remoteStream: MediaStream | null;
+  /** Restart ICE by hand (it restarts by itself when the connection fails). */
+  restartIce: () => void;
+}
+
+/**
+ * A WebRTC connection to `peerAddress` (an exact endpoint `identity/device/route`, or `identity/device`) negotiated
+ * over direct messages with the "perfect negotiation" pattern: either end may add or remove tracks at any time,
+ * glare is resolved, ICE candidates go out in batches, ICE restarts when the connection fails, and a signaling
+ * reconnect on either end (a new route) is followed. `null` for `peerAddress`: no connection.
+ */
+export function usePeerConnection(peerAddress: string | null, options: PeerLinkOptions = {}): UsePeerConnection {
+  const signal = useSignal();
+  const [link, setLink] = useState<PeerLink | null>(null);
+  const [connectionState, setState] = useState<UsePeerConnection['connectionState']>('new');
+  const [remoteStream, setRemote] = useState<MediaStream | null>(null);
+  const opts = useRef(options);
+  opts.current = options;
+  useEffect(() => {
+    if (!signal || !peerAddress) return;
+    const l = new PeerLink(signal, peerAddress, opts.current);
+    const pc = l.pc;
+    pc.addEventListener('connectionstatechange', () => setState(pc.connectionState));
+    pc.addEventListener('track', (e) => {
+      setRemote((s) => {
+        const stream = s ?? new MediaStream();
+        stream.addTrack(e.track);
+        return stream;
+      });
+    });
+    setLink(l);
+    setState('new');
+    setRemote(null);
+    return () => {
+      l.close();
+      setLink(null);
+    };
+  }, [signal, peerAddress, options.id]);
+  return { pc: link?.pc ?? null, connectionState, remoteStream, restartIce: () => link?.negotiator.restartIce() };
+}
