@@ -6,7 +6,8 @@
  * Splitting out roster-entry encoding and the unsure tracking is the next step (noted in issue 12).
  */
 import { Redis, type RedisOptions } from 'ioredis';
-import type { BrokerHandlers, BrokerLink, BrokerMessage, RosterMember } from './broker.js';
+import type { BrokerHandlers, BrokerLink, BrokerMessage, ChannelCount, RosterMember } from './broker.js';
+import { RedisChannelQuery, type QueryMessage } from './redis-channels.js';
 import { channelTopic } from './broker.js';
 import type { RedisBrokerOptions } from './redis-options.js';
 import { fromRedisName, redisName, redisTopic, topicFromRedis } from './redis-keys.js';
@@ -65,6 +66,8 @@ export class RedisLink implements BrokerLink {
   private syncing: Promise<void> | null = null;
   private closed = false;
   private readonly onError: (err: Error) => void;
+  /** The server API's `channels()` across nodes (redis-channels.ts). */
+  private readonly query: RedisChannelQuery;
 
   constructor(
     private readonly nodeId: string,
@@ -98,6 +101,10 @@ export class RedisLink implements BrokerLink {
     }
     this.pub.on('close', () => (this.rewritten = false));
     this.sub.on('message', (channel: string, payload: string) => this.onMessage(channel, payload));
+    const counted = (topic: string, msg: QueryMessage): Promise<number> =>
+      this.pub.status !== 'ready' ? Promise.resolve(0) : this.pub.publish(this.redisChannel(topic), `${this.nodeId} ${JSON.stringify(msg)}`).catch(() => 0);
+    this.query = new RedisChannelQuery(nodeId, counted, () => handlers.channelCounts?.() ?? [], opts.commandTimeoutMs ?? 3000);
+    for (const t of this.query.topics) this.topics.add(t); // subscribed by `sync` on (re)connect
   }
 
   /** Connect (bounded wait: a node starts even while Redis is down, and syncs once it is back). */
@@ -183,6 +190,10 @@ export class RedisLink implements BrokerLink {
       if (ownerOf(s) !== this.nodeId && !mine?.has(address)) out.push({ address, unsure: true });
     }
     return out;
+  }
+
+  channels(): Promise<ChannelCount[]> {
+    return this.query.channels();
   }
 
   async close(): Promise<void> {
@@ -395,6 +406,7 @@ export class RedisLink implements BrokerLink {
       if (sp < 0 || payload.slice(0, sp) === this.nodeId) return;
       const node = payload.slice(0, sp);
       const msg = JSON.parse(payload.slice(sp + 1)) as BrokerMessage | Control;
+      if (this.query.onMessage(msg)) return;
       if (msg.t === 'lost') {
         const mine = this.held.get(msg.ch);
         const rewrite = mine ? msg.a.filter((a) => mine.has(a)) : [];
