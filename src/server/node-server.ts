@@ -7,6 +7,8 @@ import { createVerifier, signAccessToken, type AuthOptions } from './auth.js';
 import { SignalCore, type CoreOptions, type CoreStats } from './core.js';
 import type { Session } from './session.js';
 import { readBody } from './http-body.js';
+import { createHttpApi } from './http-api.js';
+import { bindApi, type ServerApi } from './server-api-types.js';
 import { closeWithin, wsTransport } from './ws-transport.js';
 
 /** Options of {@link createSignalServer}. */
@@ -19,6 +21,11 @@ export interface SignalServerOptions extends AuthOptions, Omit<CoreOptions, 'now
   publicUrl?: string;
   /** Serve `POST /token` (development only; never on unless asked). @default false */
   devTokens?: boolean;
+  /**
+   * Keys of the HTTP server API under `/api/v1/` (`Authorization: Bearer <key>`; README "Server API").
+   * @default none: the HTTP API answers 404 (the Node API on the returned object works regardless)
+   */
+  apiKeys?: readonly string[];
 }
 
 /** Stats of a running server. */
@@ -27,8 +34,8 @@ export interface SignalServerStats extends CoreStats {
   sockets: number;
 }
 
-/** A running signal server. */
-export interface SignalServer {
+/** A running signal server; also the server API ({@link ServerApi}: send, publish, presence, …). */
+export interface SignalServer extends ServerApi {
   /** Listen on `port` (0 picks a free one). @default port 7070, host '127.0.0.1' */
   listen(port?: number, host?: string): Promise<{ url: string; port: number }>;
   /** Serve WebSocket upgrades on an existing HTTP server (mount `handleRequest` yourself). */
@@ -67,6 +74,8 @@ class SignalSocket extends WebSocket {
 
 
 const TOKEN_BODY_LIMIT = 4096;
+/** Room in an HTTP API body beyond the frame limit, for `to`/`channel` and the JSON around the payload. */
+const API_ENVELOPE_BYTES = 8192;
 
 /** Create a signal server on `ws` + `node:http`. */
 export function createSignalServer(options: SignalServerOptions): SignalServer {
@@ -75,6 +84,7 @@ export function createSignalServer(options: SignalServerOptions): SignalServer {
   const limits = core.limits;
   /** Every open socket (accepted or being refused); tracked here rather than by `ws`, which adds a closure per socket. */
   const sockets = new Set<SignalSocket>();
+  const httpApi = createHttpApi({ apiKeys: options.apiKeys ?? [], api: core.api, maxBodyBytes: limits.maxFrameBytes + API_ENVELOPE_BYTES });
 
   /**
    * An accepted socket's events go straight to the core from `emit`: no listeners (each socket's listener table
@@ -185,6 +195,7 @@ export function createSignalServer(options: SignalServerOptions): SignalServer {
       json(res, 200, { ok: !closing, connections: st.connections, channels: st.channels });
       return true;
     }
+    if (httpApi(req, res)) return true;
     if (path === '/token' && options.devTokens) {
       if (req.method === 'OPTIONS') {
         json(res, 204, null);
@@ -228,6 +239,7 @@ export function createSignalServer(options: SignalServerOptions): SignalServer {
   };
 
   return {
+    ...bindApi(core.api),
     core,
     attach,
     handleRequest,

@@ -115,3 +115,15 @@ export class ServerApiError extends Error {
     this.status = status;
   }
 }
+
+/** The methods of `api`, bound (spread onto the server objects). */
+export function bindApi(api: ServerApi): ServerApi {
+  return {
+    send: (to, payload) => api.send(to, payload),
+    publish: (channel, payload) => api.publish(channel, payload),
+    presence: (channel) => api.presence(channel),
+    channels: () => api.channels(),
+    disconnect: (target, options) => api.disconnect(target, options),
+    unsubscribe: (target, channel, options) => api.unsubscribe(target, channel, options),
+  };
+}
