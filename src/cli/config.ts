@@ -60,7 +60,7 @@ export const leaves: Leaf[] = (() => {
       if (!meta) throw new Error(`config schema: ${[...prefix, name].join('.')} has no help`);
       const named = group && !group.meta.flatten ? [group.key, name] : [name];
       const base = named.map((n, i) => (i === 0 ? n : n[0]!.toUpperCase() + n.slice(1))).join('');
-      const flag = meta.inverted?.flag ?? kebab(base);
+      const flag = meta.inverted?.flag ?? meta.names?.flag ?? kebab(base);
       out.push({
         path: [...prefix, name],
         key: [...prefix, name].join('.'),
@@ -68,7 +68,7 @@ export const leaves: Leaf[] = (() => {
         meta,
         flag,
         flags: [flag, ...(meta.flagAliases ?? [])],
-        env: meta.inverted?.env ?? `SIGNAL_${snake(base)}`,
+        env: meta.inverted?.env ?? meta.names?.env ?? `SIGNAL_${snake(base)}`,
         ...(group ? { group } : {}),
       });
     }
@@ -102,6 +102,8 @@ function bases(s: z.ZodType): Base[] {
   const t = unwrap(s);
   const def = t.def as unknown as Record<string, unknown>;
   switch (t.def.type) {
+    case 'array':
+      return bases(def.element as z.ZodType);
     case 'union':
       return (def.options as z.ZodType[]).flatMap(bases);
     case 'number': {
@@ -142,6 +144,11 @@ function fromText(leaf: Leaf, raw: string): unknown {
     }
   }
   return raw;
+}
+
+/** Whether an option takes a list (`z.array`). */
+function isList(leaf: Leaf): boolean {
+  return unwrap(leaf.schema).def.type === 'array';
 }
 
 // ---- the sources -----------------------------------------------------------------------------------------------
@@ -237,7 +244,9 @@ function flagSource(argv: Argv): Source {
   for (const { leaf, value, flag } of argv.options) {
     // A bare boolean flag means true (for an inverted one, `--allow-no-exp`: requireExp false).
     const v = value === true ? !leaf.meta.inverted : fromText(leaf, value);
-    setPath(s.values, leaf.path, v);
+    // A list option's flag may be repeated: each adds one value.
+    const prev = getPath(s.values, leaf.path);
+    setPath(s.values, leaf.path, isList(leaf) ? [...(Array.isArray(prev) ? prev : []), v] : v);
     s.raw.set(leaf.key, value);
     s.label.set(leaf.key, flag);
   }
@@ -253,7 +262,8 @@ function envSource(env: NodeJS.ProcessEnv, warn: (text: string) => void): Source
       if (name !== CONFIG_ENV) warn(`${name} is not an option of serve, ignored${suggest(name, [...byEnv.keys(), CONFIG_ENV], '')}`);
       continue;
     }
-    setPath(s.values, leaf.path, fromText(leaf, value));
+    // A list option's variable is comma separated.
+    setPath(s.values, leaf.path, isList(leaf) ? value.split(',').map((x) => x.trim()).filter((x) => x !== '') : fromText(leaf, value));
     s.raw.set(leaf.key, value);
     s.label.set(leaf.key, name);
   }
@@ -317,7 +327,9 @@ function describe(issues: z.core.$ZodIssue[], s: Source): string[] {
       }
       continue;
     }
-    const key = issue.path.map(String).join('.');
+    // An item of a list option is reported as the option.
+    const path = typeof issue.path[issue.path.length - 1] === 'number' ? issue.path.slice(0, -1) : issue.path;
+    const key = path.map(String).join('.');
     const leaf = byKey.get(key);
     const label = s.label.get(key) ?? s.name(key);
     if (!leaf) {

@@ -76,6 +76,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     ...authOpts,
     devTokens,
     limits: config.limits,
+    ...(config.apiKeys?.length ? { apiKeys: config.apiKeys } : {}),
     ...(broker ? { broker } : {}),
     // The server puts `publicUrl` in dev tokens' `aud` (never a request's Host header when it is set).
     ...(devTokenAudience ? { publicUrl: devTokenAudience } : {}),
