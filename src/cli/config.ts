@@ -60,7 +60,7 @@ export const leaves: Leaf[] = (() => {
       if (!meta) throw new Error(`config schema: ${[...prefix, name].join('.')} has no help`);
       const named = group && !group.meta.flatten ? [group.key, name] : [name];
       const base = named.map((n, i) => (i === 0 ? n : n[0]!.toUpperCase() + n.slice(1))).join('');
-      const flag = meta.inverted?.flag ?? meta.names?.flag ?? kebab(base);
+      const flag = meta.inverted?.flag ?? kebab(base);
       out.push({
         path: [...prefix, name],
         key: [...prefix, name].join('.'),
@@ -68,7 +68,7 @@ export const leaves: Leaf[] = (() => {
         meta,
         flag,
         flags: [flag, ...(meta.flagAliases ?? [])],
-        env: meta.inverted?.env ?? meta.names?.env ?? `SIGNAL_${snake(base)}`,
+        env: meta.inverted?.env ?? `SIGNAL_${snake(base)}`,
         ...(group ? { group } : {}),
       });
     }
@@ -89,8 +89,10 @@ for (const l of leaves) {
     if (byFlag.has(f) || (META_FLAGS as readonly string[]).includes(f)) throw new Error(`config schema: flag --${f} named twice`);
     byFlag.set(f, l);
   }
-  if (byEnv.has(l.env) || l.env === CONFIG_ENV) throw new Error(`config schema: ${l.env} named twice`);
-  byEnv.set(l.env, l);
+  for (const e of [l.env, ...(l.meta.envAliases ?? [])]) {
+    if (byEnv.has(e) || e === CONFIG_ENV) throw new Error(`config schema: ${e} named twice`);
+    byEnv.set(e, l);
+  }
 }
 const byKey = new Map(leaves.map((l) => [l.key, l] as const));
 

@@ -26,8 +26,8 @@ export interface OptionMeta {
    * (`requireExp` is `--allow-no-exp` / `SIGNAL_ALLOW_NO_EXP`, as before: `true` there means `requireExp: false`).
    */
   inverted?: { flag: string; env: string };
-  /** The flag and variable name instead of the derived ones (`apiKeys` is `--api-key` / `SIGNAL_API_KEY`). */
-  names?: { flag: string; env: string };
+  /** Variable names accepted besides the derived one (e.g. `SIGNAL_API_KEY` for `apiKeys`). */
+  envAliases?: string[];
   /** Never printed: `value` (the whole value), `url` (a password or key inside a URL). */
   secret?: 'value' | 'url';
   /** In a config file, a relative file path here is taken relative to the file's folder. */
@@ -153,7 +153,8 @@ const topShape = {
     metavar: 'K',
     expects: 'keys of at least 16 characters without spaces',
     secret: 'value',
-    names: { flag: 'api-key', env: 'SIGNAL_API_KEY' },
+    flagAliases: ['api-key'],
+    envAliases: ['SIGNAL_API_KEY'],
     section: { title: 'Server API' },
   }),
   // ---- end of Server API ----

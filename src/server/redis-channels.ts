@@ -1,9 +1,13 @@
 /**
- * `channels()` over Redis (the server API's cluster-wide channel list): a node asks every node on the pub/sub topic
- * `api:all` (`sig:api:all`), and each answers with its own channels' counts on the asker's topic `api:<nodeId>`.
- * PUBLISH returns how many subscribers got the question (every live node subscribes to `api:all`, the asker too), so
- * the asker knows how many answers to wait for; it waits at most `timeoutMs`, then sums what came. Only channels with
- * a local member are counted by each node, presence or not, so the list covers members no roster holds.
+ * `channels()` over Redis (the server API's cluster-wide channel list): a node asks every node on the pub/sub channel
+ * `sig:api:all`, and each answers with its own channels' counts on the asker's `sig:api:<nodeId>`. PUBLISH returns how
+ * many subscribers got the question (every live node listens on `sig:api:all`, the asker too), so the asker knows how
+ * many answers to wait for; it waits at most `timeoutMs`, then sums what came. Each node counts its channels with a
+ * local member, presence or not, so the list covers members no roster holds.
+ *
+ * Nodes listen with PSUBSCRIBE on those exact names (no wildcard): `PUBSUB CHANNELS sig:*` then still lists exactly the
+ * signal channels and identities some node follows (what operators and tests read), and these two per node show
+ * in `PUBSUB NUMPAT`.
  */
 import { sumCounts, type ChannelCount } from './broker.js';
 
@@ -38,7 +42,7 @@ export class RedisChannelQuery {
     private readonly timeoutMs: number,
   ) {}
 
-  /** The topics this node must subscribe to. */
+  /** The topics this node listens on (`patterns` turns their Redis names into PSUBSCRIBE patterns). */
   get topics(): string[] {
     return [QUERY_TOPIC, answerTopic(this.nodeId)];
   }
@@ -87,4 +91,9 @@ export class RedisChannelQuery {
     if (p.got.length - 1 >= p.want && p.want > 0) p.done();
     return true;
   }
+}
+
+/** A Redis channel name as a PSUBSCRIBE pattern matching only itself (glob characters escaped). */
+export function exactPattern(name: string): string {
+  return name.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
 }

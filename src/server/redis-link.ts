@@ -7,7 +7,7 @@
  */
 import { Redis, type RedisOptions } from 'ioredis';
 import type { BrokerHandlers, BrokerLink, BrokerMessage, ChannelCount, RosterMember } from './broker.js';
-import { RedisChannelQuery, type QueryMessage } from './redis-channels.js';
+import { exactPattern, RedisChannelQuery, type QueryMessage } from './redis-channels.js';
 import { channelTopic } from './broker.js';
 import type { RedisBrokerOptions } from './redis-options.js';
 import { fromRedisName, redisName, redisTopic, topicFromRedis } from './redis-keys.js';
@@ -104,7 +104,9 @@ export class RedisLink implements BrokerLink {
     const counted = (topic: string, msg: QueryMessage): Promise<number> =>
       this.pub.status !== 'ready' ? Promise.resolve(0) : this.pub.publish(this.redisChannel(topic), `${this.nodeId} ${JSON.stringify(msg)}`).catch(() => 0);
     this.query = new RedisChannelQuery(nodeId, counted, () => handlers.channelCounts?.() ?? [], opts.commandTimeoutMs ?? 3000);
-    for (const t of this.query.topics) this.topics.add(t); // subscribed by `sync` on (re)connect
+    const patterns = this.query.topics.map((t) => exactPattern(this.redisChannel(t)));
+    this.sub.on('ready', () => void this.sub.psubscribe(...patterns).catch(() => {}));
+    this.sub.on('pmessage', (_pattern: string, channel: string, payload: string) => this.onMessage(channel, payload));
   }
 
   /** Connect (bounded wait: a node starts even while Redis is down, and syncs once it is back). */
