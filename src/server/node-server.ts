@@ -40,7 +40,7 @@ export interface SignalServer extends ServerApi {
   listen(port?: number, host?: string): Promise<{ url: string; port: number }>;
   /** Serve WebSocket upgrades on an existing HTTP server (mount `handleRequest` yourself). */
   attach(server: Server): void;
-  /** Answer `GET /healthz` and (with `devTokens`) `POST /token`; `false` when the path is not ours. */
+  /** Answer `GET /healthz`, the HTTP server API (`/api/v1/`, with `apiKeys`) and (with `devTokens`) `POST /token`; `false` when the path is not ours. */
   handleRequest(req: IncomingMessage, res: ServerResponse): boolean;
   /** Stop accepting, close every socket with 1001 (presence leaves), detach from the broker. */
   close(): Promise<void>;
@@ -84,6 +84,9 @@ export function createSignalServer(options: SignalServerOptions): SignalServer {
   const limits = core.limits;
   /** Every open socket (accepted or being refused); tracked here rather than by `ws`, which adds a closure per socket. */
   const sockets = new Set<SignalSocket>();
+  for (const k of options.apiKeys ?? []) {
+    if (typeof k !== 'string' || !/^\S{16,}$/.test(k)) throw new TypeError('each of apiKeys must be a string of at least 16 characters without spaces');
+  }
   const httpApi = createHttpApi({ apiKeys: options.apiKeys ?? [], api: core.api, maxBodyBytes: limits.maxFrameBytes + API_ENVELOPE_BYTES });
 
   /**
