@@ -102,7 +102,7 @@ export function createHttpApi(opts: HttpApiOptions): (req: IncomingMessage, res:
     if (!handler) return fail(res, new ServerApiError('method_not_allowed', `use ${allow}`), { allow });
     if (allow === 'GET') {
       const h = handler;
-      void run(res, () => h({}, param));
+      run(res, () => h({}, param));
       return true;
     }
     const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
@@ -120,14 +120,30 @@ export function createHttpApi(opts: HttpApiOptions): (req: IncomingMessage, res:
       if (typeof body !== 'object' || body === null || Array.isArray(body)) {
         return fail(res, new ServerApiError('bad_json', 'the body must be a JSON object'));
       }
-      void run(res, () => handler!(body as Body, param));
+      run(res, () => handler!(body as Body, param));
     });
     return true;
   };
 }
 
-/** Run a call and answer with its result, or its refusal. Never throws. */
-async function run(res: ServerResponse, call: () => Promise<unknown>): Promise<void> {
+/**
+ * Calls whose request completed in this turn of the event loop, run together at its end (setImmediate): their
+ * fan-outs then share one corked write per recipient socket (ws-transport.ts), as several publishes read from one
+ * WebSocket do, instead of one write per call.
+ */
+let batch: (() => void)[] = [];
+function runBatch(): void {
+  const calls = batch;
+  batch = [];
+  for (const c of calls) c();
+}
+
+/** Run a call (in this turn's batch) and answer with its result, or its refusal. Never throws. */
+function run(res: ServerResponse, call: () => Promise<unknown>): void {
+  if (batch.push(() => void answer(res, call)) === 1) setImmediate(runBatch);
+}
+
+async function answer(res: ServerResponse, call: () => Promise<unknown>): Promise<void> {
   try {
     send(res, 200, await call());
   } catch (e) {
