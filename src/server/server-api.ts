@@ -85,9 +85,7 @@ export class CoreServerApi implements ServerApi {
   async disconnect(target: string, options: DisconnectOptions = {}): Promise<void> {
     const addr = this.address(target, 'target');
     const code = options.code ?? CLOSE.DISCONNECTED;
-    if (!Number.isInteger(code) || (code !== 1000 && (code < 3000 || code > 4999))) {
-      throw new ServerApiError('invalid_field', 'code must be 1000 or an integer from 3000 to 4999');
-    }
+    if (!validCloseCode(code)) throw new ServerApiError('invalid_field', 'code must be 1000 or an integer from 3000 to 4999');
     const reason = checkReason(options.reason, DISCONNECT_REASON);
     const link = await this.linkNow();
     this.kick(addr, code, reason);
@@ -108,7 +106,7 @@ export class CoreServerApi implements ServerApi {
     const addr = parseAddress(msg.target, this.limits.maxAddressLength);
     if (!addr || typeof msg.reason !== 'string') return;
     if (msg.t === 'kick') {
-      if (Number.isInteger(msg.code)) this.kick(addr, msg.code, msg.reason);
+      if (validCloseCode(msg.code)) this.kick(addr, msg.code, msg.reason);
     } else if (typeof msg.ch === 'string') this.unsub(addr, msg.ch, msg.reason);
   }
 
@@ -182,6 +180,11 @@ function checkPayload(payload: unknown, reserved: readonly string[]): Record<str
   const bad = reserved.filter((k) => Object.prototype.hasOwnProperty.call(payload, k));
   if (bad.length) throw new ServerApiError('invalid_payload', `payload must not set ${bad.join(', ')}: the server sets ${reserved.join(', ')}`);
   return payload as Record<string, unknown>;
+}
+
+/** A close code the API may send: 1000, or an application code 3000–4999 (WebSocket refuses the others). */
+function validCloseCode(code: unknown): code is number {
+  return Number.isInteger(code) && (code === 1000 || ((code as number) >= 3000 && (code as number) <= 4999));
 }
 
 function checkReason(reason: unknown, fallback: string): string {
