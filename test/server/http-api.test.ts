@@ -183,6 +183,22 @@ describe('HTTP server API', () => {
     expect(a.status).toBe(200);
   });
 
+  it('408 body_timeout: a body that stops coming is answered within about 10 s and the connection closed', async () => {
+    srv = await start();
+    const answer = await new Promise<string>((resolve) => {
+      let text = '';
+      const s = tcpConnect(srv.port, '127.0.0.1', () => {
+        s.write(`POST /api/v1/send HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${KEY}\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{"to":`);
+      });
+      s.on('data', (d) => (text += d.toString()));
+      s.on('close', () => resolve(text));
+      s.on('error', () => resolve(text));
+      setTimeout(() => s.destroy(), 25_000);
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 408/);
+    expect(answer).toContain('"code":"body_timeout"');
+  }, 30_000);
+
   it('createServerClient: the same calls, typed errors carrying code and status', async () => {
     srv = await start();
     const bob = await pool.connect(srv.url, await srv.token('bob', 'web'));

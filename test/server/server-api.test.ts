@@ -187,6 +187,14 @@ describe('server API (Node, one process)', () => {
     await refused(srv.server.disconnect('/x'), 'invalid_address');
   });
 
+  it('refuses calls with shutting_down once the server is stopping', async () => {
+    srv = await startTestServer();
+    const closing = srv.server.close();
+    await refused(srv.server.send('bob', { a: 1 }), 'shutting_down');
+    await refused(srv.server.channels(), 'shutting_down');
+    await closing;
+  });
+
   it('no token can be $server: the verifier and the signer refuse it', async () => {
     srv = await startTestServer();
     await expect(signAccessToken({ secret: srv.secret, identity: SERVER_FROM, audience: srv.url })).rejects.toThrow(/reserved/);
