@@ -1,6 +1,6 @@
 // `npm run bench`: every workload of issue 7 side by side with the peers, in one run (≤ 5 min on 2 cores).
 // Servers and the load generator are separate processes (lib/proc.mjs); see BENCHMARKS.md for the method.
-//   node bench/run.mjs [--quick] [--profile] [--no-presence] [--only fanout,memory,crowd,bundles,rerenders,redis]
+//   node bench/run.mjs [--quick] [--profile] [--no-presence] [--only fanout,memory,crowd,bundles,rerenders,redis,httpapi]
 //   --quick: N=500 only, one round (writes results/partial*.json, not latest.json / BENCHMARKS.md);
 //   --profile: our fan-out server runs with --cpu-prof into bench/results/profiles/;
 //   --no-presence: the memory workload joins without presence (diagnosis); --only: a subset (partial output).
@@ -312,6 +312,16 @@ function redisRows(d) {
   }
 }
 
+/** Rows from bench/http-publish.mjs: the HTTP server API's publish beside a WebSocket publisher, same run. */
+function httpApiRows(d) {
+  if (!d || typeof d !== 'object') return;
+  const ws = `WebSocket publisher (signal.publish), window ${d.window}`;
+  const n = d.members;
+  rows.push({ name: `HTTP API publish into ${n} members: publishes/s`, unit: 'requests/s', ours: d.httpRequestsPerSec, peer: d.wsRequestsPerSec, peerName: ws, ratio: +(d.httpRequestsPerSec / d.wsRequestsPerSec).toFixed(3), better: 'higher', target: null });
+  rows.push({ name: `HTTP API publish into ${n} members: deliveries/s`, unit: 'deliveries/s', ours: d.httpDeliveriesPerSec, peer: d.wsDeliveriesPerSec, peerName: ws, ratio: +(d.httpDeliveriesPerSec / d.wsDeliveriesPerSec).toFixed(3), better: 'higher', target: null });
+  rows.push({ name: `HTTP API publish into ${n} members: p99 request to last delivery`, unit: 'ms', ours: d.httpP99Ms, peer: d.wsP99Ms, peerName: ws, ratio: +(d.httpP99Ms / d.wsP99Ms).toFixed(3), better: 'lower', target: null });
+}
+
 async function main() {
   mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
   // Our server runs from dist/ (what users install), so build it from the current src/ first.
@@ -337,6 +347,11 @@ async function main() {
     const r = f ? jsonScript(`bench/${f}`, 'redis') : (log('redis: bench/redis-bench.* not present, skipped'), null);
     raw.redis = r;
     if (r) redisRows(r);
+  }
+  if (want('httpapi')) {
+    const r = jsonScript('bench/http-publish.mjs', 'http api');
+    raw.httpApi = r;
+    if (r) httpApiRows(r);
   }
   const machine = { cores: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version, platform: `${process.platform} ${process.arch}` };
   const date = new Date().toISOString();

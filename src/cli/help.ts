@@ -45,7 +45,7 @@ function option(leaf: Leaf): string {
     const on = !leaf.meta.inverted;
     where = `${leaf.env}=1 · file "${leaf.key}": ${on}`;
   } else {
-    where = `${leaf.env} · file "${leaf.key}" · ${expects(leaf, true)}`;
+    where = `${[leaf.env, ...(leaf.meta.envAliases ?? [])].join(', ')} · file "${leaf.key}" · ${expects(leaf, true)}`;
   }
   return entry(names, help, where);
 }

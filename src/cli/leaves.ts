@@ -83,8 +83,10 @@ for (const l of leaves) {
     if (byFlag.has(f) || (META_FLAGS as readonly string[]).includes(f)) throw new Error(`config schema: flag --${f} named twice`);
     byFlag.set(f, l);
   }
-  if (byEnv.has(l.env) || l.env === CONFIG_ENV) throw new Error(`config schema: ${l.env} named twice`);
-  byEnv.set(l.env, l);
+  for (const e of [l.env, ...(l.meta.envAliases ?? [])]) {
+    if (byEnv.has(e) || e === CONFIG_ENV) throw new Error(`config schema: ${e} named twice`);
+    byEnv.set(e, l);
+  }
 }
 export const byKey = new Map(leaves.map((l) => [l.key, l] as const));
 
@@ -132,7 +134,7 @@ export function expects(leaf: Leaf, fromText: boolean): string {
 /** A flag's or a variable's text as the value the schema checks (a number, a boolean, a list split at commas), else the text itself. */
 export function fromText(leaf: Leaf, raw: string): unknown {
   for (const b of bases(leaf.schema)) {
-    if (b.kind === 'list') return raw.split(',').map((v) => v.trim());
+    if (b.kind === 'list') return raw.split(',').map((v) => v.trim()).filter((v) => v !== '');
     if (b.kind === 'int' && /^[+-]?\d+(\.\d+)?(e\d+)?$/i.test(raw.trim())) return Number(raw);
     if (b.kind === 'boolean') {
       const v = { true: true, '1': true, false: false, '0': false }[raw.trim().toLowerCase()];

@@ -92,6 +92,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     drainMs: config.drainMs,
     corsOrigins: config.corsOrigins,
     ...(config.allowedOrigins ? { allowedOrigins: config.allowedOrigins } : {}),
+    ...(config.apiKeys?.length ? { apiKeys: config.apiKeys } : {}),
     ...(broker ? { broker } : {}),
     // The server puts `publicUrl` in dev tokens' `aud` (never a request's Host header when it is set).
     ...(devTokenAudience ? { publicUrl: devTokenAudience } : {}),

@@ -26,6 +26,8 @@ export interface OptionMeta {
    * (`requireExp` is `--allow-no-exp` / `SIGNAL_ALLOW_NO_EXP`, as before: `true` there means `requireExp: false`).
    */
   inverted?: { flag: string; env: string };
+  /** Variable names accepted besides the derived one (e.g. `SIGNAL_API_KEY` for `apiKeys`). */
+  envAliases?: string[];
   /** Never printed: `value` (the whole value), `url` (a password or key inside a URL). */
   secret?: 'value' | 'url';
   /** In a config file, a relative file path here is taken relative to the file's folder. */
@@ -166,6 +168,17 @@ const topShape = {
     help: 'on SIGTERM: /readyz turns 503, new upgrades are refused, connections are closed with 1012 spread over this time, then exit',
     metavar: 'MS',
   }),
+  // ---- Server API (HTTP, under /api/v1/) ----
+  apiKeys: option(z.array(z.string().regex(/^\S{16,}$/)).optional(), {
+    help: 'a key of the HTTP server API under /api/v1/ (Authorization: Bearer K); repeat the flag for several, comma separated in the variable; none: the API answers 404',
+    metavar: 'K',
+    expects: 'keys of at least 16 characters without spaces',
+    secret: 'value',
+    flagAliases: ['api-key'],
+    envAliases: ['SIGNAL_API_KEY'],
+    section: { title: 'Server API' },
+  }),
+  // ---- end of Server API ----
   redis: z.strictObject(redisShape).prefault({}).register(groupMeta, { title: 'Redis (several processes)' }),
   limits: z.strictObject(limitsShape).prefault({}).register(groupMeta, {
     title: 'Limits (per connection unless said otherwise; MS: milliseconds)',

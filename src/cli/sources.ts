@@ -96,7 +96,9 @@ export function flagSource(argv: Argv): Source {
   for (const { leaf, value, flag } of argv.options) {
     // A bare boolean flag means true (for an inverted one, `--allow-no-exp`: requireExp false).
     const v = value === true ? !leaf.meta.inverted : fromText(leaf, value);
-    setPath(s.values, leaf.path, v);
+    // A list option's flag may be repeated: each adds its values.
+    const prev = getPath(s.values, leaf.path);
+    setPath(s.values, leaf.path, Array.isArray(v) && Array.isArray(prev) ? [...prev, ...v] : v);
     s.raw.set(leaf.key, value);
     s.label.set(leaf.key, flag);
   }

@@ -1,4 +1,4 @@
-import { CLIENT_ERROR, METHOD, PAST_IDS_KEPT } from '../protocol/constants.js';
+import { CLIENT_ERROR, METHOD, PAST_IDS_KEPT, SERVER_FROM } from '../protocol/constants.js';
 import { TYPING_KEY, TYPING_MS, typingMs } from '../protocol/typing.js';
 import type { AccessToken } from './access-token.js';
 import type { Connection } from './connection.js';
@@ -57,6 +57,7 @@ export class Channel<M extends object = Payload, S = unknown> extends Emitter<Ch
   declare ready: Promise<void>;
   #status: ChannelStatus = 'joining';
   #error: SignalError | undefined;
+  #reason: string | undefined;
   /** Settles `ready` (rejects it when given an error); `null` once settled. */
   #settleReady: ((err?: SignalError) => void) | null = null;
   /** During a rejoin: participants known before it that the server has not announced again yet. */
@@ -92,6 +93,14 @@ export class Channel<M extends object = Payload, S = unknown> extends Emitter<Ch
   /** The last refusal of the join, when `status` is `failed`. */
   get error(): SignalError | undefined {
     return this.#error;
+  }
+
+  /**
+   * Why the server removed me from this channel (`signal.unsubscribed`, sent by the server API's `unsubscribe`):
+   * then `status` is `left` and the channel is not rejoined by itself. `undefined` otherwise.
+   */
+  get reason(): string | undefined {
+    return this.#reason;
   }
 
   /** Publish to every other member. `id` and `from` in the payload are overwritten. */
@@ -189,6 +198,14 @@ export class Channel<M extends object = Payload, S = unknown> extends Emitter<Ch
         return this.#onJoin(from);
       case METHOD.leave:
         return this.#removeParticipant(from);
+      case METHOD.unsubscribed:
+        if (from !== SERVER_FROM || this.#status === 'left') return;
+        this.#reason = typeof params.reason === 'string' ? params.reason : 'removed by the server';
+        this.#setStatus('left');
+        this.#remove();
+        this.#clearParticipants();
+        this.#settleReady?.(new SignalError(CLIENT_ERROR.CLOSED, `removed from channel ${this.name}: ${this.#reason}`, { channel: this.name }));
+        return;
       case METHOD.publish:
       case METHOD.send: {
         if ('state' in params) return this.#onState(from, params.state as S);

@@ -6,4 +6,4 @@ export { SignalError } from './errors.js';
 export { Emitter, type EventMap } from './emitter.js';
 export { exponentialBackoff, Timer, type BackoffOptions, type DelayFor } from './backoff.js';
 export type { ConnectionState, ChannelStatus, ParticipantOp, Payload, SignalMessage } from './types.js';
-export { ERROR, ERROR_CODE, CLIENT_ERROR, CLOSE, type SignalErrorCode } from '../protocol/constants.js';
+export { ERROR, ERROR_CODE, CLIENT_ERROR, CLOSE, SERVER_FROM, type SignalErrorCode } from '../protocol/constants.js';

@@ -31,7 +31,7 @@ export interface CloseContext {
 /**
  * The reconnect policy after a close with `code`. A refused token (4401): reconnect at once when the token changed
  * meanwhile (and is not expired), else fetch one with `getToken` (when reconnecting is allowed), else fail. Any other
- * close: retry after the backoff, unless reconnecting is off.
+ * close: retry after the backoff, unless reconnecting is off; 4403 (the server API's `disconnect`): stay closed.
  */
 export function afterClose(code: number, c: CloseContext): AfterClose {
   if (code === CLOSE.UNAUTHORIZED) {
@@ -39,5 +39,6 @@ export function afterClose(code: number, c: CloseContext): AfterClose {
     if (c.canFetch && c.mayReconnect) return 'fetch-token';
     return 'unauthorized';
   }
+  if (code === CLOSE.DISCONNECTED) return 'close'; // the server's API disconnected us: stay closed
   return c.mayReconnect ? 'retry' : 'close';
 }

@@ -6,7 +6,10 @@ export type Payload = Record<string, unknown>;
  * `from` is the sender's full endpoint address `identity/device/route`.
  */
 export type SignalMessage<T extends object = Payload> = T & {
-  /** Sender's endpoint `identity/device/route` (set by the server). */
+  /**
+   * Sender's endpoint `identity/device/route` (set by the server), or `"$server"` (`SERVER_FROM`) for a message the
+   * server's API sent.
+   */
   from: string;
   /** The address the sender used (direct messages). */
   to?: string;

@@ -42,6 +42,12 @@ export const MAX_TIMER_DELAY = 2_147_483_647;
 /** Backoff attempts past this count grow no further (keeps `factor ** attempt` finite). */
 export const MAX_BACKOFF_EXPONENT = 60;
 
+/**
+ * Extension: the `from` of every message the server's API sends (`server.send`, `server.publish`, the unsubscribe
+ * notice). No token can carry this identity, so it never names a connection.
+ */
+export const SERVER_FROM = '$server';
+
 /** Largest frame in bytes (64 KiB), the default of the server's `maxFrameBytes` and of the client's. */
 export const MAX_FRAME_BYTES = 65_536; // a literal: bundlers keep `64 * 1024` as a possible side effect
 /** Longest channel name in characters, the default of the server's `maxChannelNameLength` and the client's check. */
@@ -61,6 +67,11 @@ export const METHOD = {
   refresh: 'signal.refresh',
   /** Extension: a refused notification. Old clients ignore it. */
   error: 'signal.error',
+  /**
+   * Extension (server → client): the server's API removed this endpoint from channel `id`
+   * (`{id, from: "$server", reason}`); the client must not rejoin it by itself. Old clients ignore it.
+   */
+  unsubscribed: 'signal.unsubscribed',
 } as const;
 export type Method = (typeof METHOD)[keyof typeof METHOD];
 
@@ -144,6 +155,8 @@ export const CLOSE = {
   TRY_AGAIN_LATER: 1013,
   /** The server process is draining (restart, deploy): reconnect soon, with jitter; another process takes over. */
   SERVICE_RESTART: 1012,
+  /** Extension: the server's API disconnected this endpoint (`disconnect`'s default code); our client stays closed. */
+  DISCONNECTED: 4403,
 } as const;
 
 /** Default server limits (all overridable through `createSignalServer({ limits })`). */

@@ -10,6 +10,7 @@ import {
   type JWTVerifyGetKey,
 } from 'jose';
 import { parseSubject } from '../protocol/address.js';
+import { SERVER_FROM } from '../protocol/constants.js';
 import { randomId } from './ids.js';
 
 export { randomId } from './ids.js';
@@ -131,6 +132,7 @@ export function createVerifier(opts: AuthOptions): (jwt: string) => Promise<Veri
     if (claims.iat !== undefined && claims.iat > now + tolerance) throw new TokenError('invalid token: iat in the future');
     const sub = parseSubject(claims.sub);
     if (!sub) throw new TokenError('token sub must be identity/device');
+    if (sub.identity === SERVER_FROM) throw new TokenError(`invalid token: identity ${SERVER_FROM} is reserved`);
     return { ...sub, claims };
   };
 }
@@ -155,6 +157,7 @@ export async function signAccessToken(opts: SignOptions): Promise<string> {
   if (typeof opts.identity !== 'string' || opts.identity.length === 0 || opts.identity.includes('/') || !isWellFormed(opts.identity)) {
     throw new TypeError('identity must be a non-empty, well-formed string without "/"');
   }
+  if (opts.identity === SERVER_FROM) throw new TypeError(`identity ${SERVER_FROM} is reserved (the from of the server's own messages)`);
   const device = opts.device ?? randomId(8);
   if (typeof device !== 'string' || device.length === 0 || device.includes('/') || !isWellFormed(device)) {
     throw new TypeError('device must be a non-empty, well-formed string without "/"');

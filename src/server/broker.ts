@@ -29,7 +29,20 @@ export type BrokerMessage =
   | { t: 'leave'; ch: string; from: string; frame: string }
   | { t: 'dm'; to: string; from: string; ch?: string; frame: string }
   /** A newer connection replaces the endpoint `address` (same identity and device): its node closes it. */
-  | { t: 'replace'; address: string };
+  | { t: 'replace'; address: string }
+  /** The server API disconnects the endpoints `target` names (identity, device or endpoint), wherever they are. */
+  | { t: 'kick'; target: string; code: number; reason: string }
+  /** The server API removes the endpoints `target` names from channel `ch`. */
+  | { t: 'unsub'; target: string; ch: string; reason: string };
+
+/** One node's members of one channel (what `channels()` sums over nodes). */
+export interface ChannelCount {
+  name: string;
+  /** Members (with or without presence). */
+  members: number;
+  /** Of those, presence members. */
+  presence: number;
+}
 
 /** Callbacks a node gives the broker. */
 export interface BrokerHandlers {
@@ -46,6 +59,8 @@ export interface BrokerHandlers {
   status?(up: boolean): void;
   /** A measured round trip to the backend, in milliseconds (for metrics). Optional. */
   roundTrip?(ms: number): void;
+  /** This node's channels with at least one local member, and their counts (asked by `BrokerLink.channels`). */
+  channelCounts?(): ChannelCount[];
 }
 
 /** One node's link to the broker. */
@@ -64,6 +79,11 @@ export interface BrokerLink {
    * {@link RosterMember.unsure}) lists them with `unsure: true`; it never reports a member absent for want of knowing.
    */
   members(channel: string): RosterMember[] | Promise<RosterMember[]>;
+  /**
+   * Every channel with at least one member on any node (this one included), counts summed over the nodes that
+   * answered (each node's `BrokerHandlers.channelCounts`). Optional: without it the server API reports this node's.
+   */
+  channels?(): ChannelCount[] | Promise<ChannelCount[]>;
   /** Leave the broker: this node's members are removed from every roster. */
   close(): void | Promise<void>;
   /** Whether the backend is reachable now (a broker that can be down tells through `handlers.status` too). */
@@ -142,6 +162,7 @@ export class MemoryBroker implements Broker {
         for (const [address, m] of roster) out.push(typeof m === 'string' || m.state === undefined ? { address } : { address, state: m.state });
         return out;
       },
+      channels: () => sumCounts([...this.nodes.values()].map((n) => n.handlers.channelCounts?.() ?? [])),
       close: () => this.detach(node),
     };
   }
@@ -170,4 +191,19 @@ export class MemoryBroker implements Broker {
       for (const other of this.nodes.values()) other.handlers.membersLost(channel, addresses);
     }
   }
+}
+
+/** Sum per-node channel counts into one list (by name, sorted). */
+export function sumCounts(perNode: ChannelCount[][]): ChannelCount[] {
+  const all = new Map<string, ChannelCount>();
+  for (const list of perNode) {
+    for (const c of list) {
+      const cur = all.get(c.name);
+      if (cur) {
+        cur.members += c.members;
+        cur.presence += c.presence;
+      } else all.set(c.name, { name: c.name, members: c.members, presence: c.presence });
+    }
+  }
+  return [...all.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }

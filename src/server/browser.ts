@@ -5,3 +5,4 @@ export { MemoryBroker, channelTopic, identityTopic, type Broker, type BrokerLink
 export { signAccessToken, createVerifier, TokenError, type AuthOptions, type SignOptions, type VerifiedToken } from './auth.js';
 export { createInPageServer, type InPageServer, type InPageServerOptions, type InPageSocket } from './in-page.js';
 export type { Transport, OutFrame } from './session.js';
+export { ServerApiError, type ServerApi, type ServerApiErrorCode, type PresenceMember, type ChannelInfo, type DisconnectOptions, type UnsubscribeOptions } from './server-api-types.js';

@@ -5,7 +5,8 @@
  * - `routing.ts`: the endpoint index, direct messages, `replaces`;
  * - `channels.ts`: join, leave, publish, fan-out (with `authorize.ts`, `roster-replay.ts`, `local-channel.ts`);
  * - `roster-sync.ts`: rosters kept in step with the broker (with the pure `reconcile.ts`);
- * - `call-queue.ts`: calls waiting behind an unfinished one; `expiries.ts`: token expiries.
+ * - `call-queue.ts`: calls waiting behind an unfinished one; `expiries.ts`: token expiries;
+ * - `server-api.ts`: the server API (`core.api`: send, publish, presence, channels, disconnect, unsubscribe).
  */
 import { CLOSE, DEFAULT_LIMITS, ERROR, METHOD, type Limits } from '../protocol/constants.js';
 import { parseClientFrame, type ClientCall, type FrameError, type RefreshParams, type RpcId } from '../protocol/frames.js';
@@ -23,6 +24,8 @@ import type { LocalChannels } from './local-channel.js';
 import { idOf, rid } from './reply-ids.js';
 import { RosterSync } from './roster-sync.js';
 import { DirectRoutes } from './routing.js';
+import { CoreServerApi } from './server-api.js';
+import type { ServerApi } from './server-api-types.js';
 import { flat, Session, type Transport } from './session.js';
 
 export type { Authorize } from './authorize.js';
@@ -70,6 +73,7 @@ export class SignalCore {
   private readonly sync: RosterSync;
   private readonly calls: CallQueue;
   private readonly expiries: Expiries<Session>;
+  private readonly serverApi: CoreServerApi;
   private routeSeq = 0;
   private shuttingDown = false;
   private readonly observer: CoreObserver | null;
@@ -99,6 +103,7 @@ export class SignalCore {
     this.channels = new Channels(ctx, open, this.sync, this.routes, this.authorize);
     this.calls = new CallQueue(this.limits, (s, call) => this.dispatch(s, call));
     this.expiries = new Expiries<Session>(this.now, (s) => this.evict(s, CLOSE.UNAUTHORIZED, 'token expired'));
+    this.serverApi = new CoreServerApi({ ctx, open, routes: this.routes, channels: this.channels, evict: (s, code, reason) => this.evict(s, code, reason), stopping: () => this.shuttingDown });
     ctx.linkP = this.attach(opts.broker ?? new MemoryBroker());
   }
 
@@ -109,6 +114,7 @@ export class SignalCore {
         try {
           if (msg.t === 'dm') this.routes.onDirect(msg);
           else if (msg.t === 'replace') this.routes.onReplace(msg);
+          else if (msg.t === 'kick' || msg.t === 'unsub') this.serverApi.onMessage(msg);
           else this.sync.onMessage(msg);
         } catch {
           // A malformed broker message must not take the node down.
@@ -122,12 +128,18 @@ export class SignalCore {
         this.observer?.broker?.(up);
       },
       roundTrip: (ms) => this.observer?.brokerRoundTrip?.(ms),
+      channelCounts: () => this.serverApi.localCounts(),
     };
     return Promise.resolve(broker.attach(this.nodeId, handlers)).then((link) => {
       this.ctx.link = link;
       handlers.status!(link.connected?.() ?? true);
       return link;
     });
+  }
+
+  /** The server API across every node (see {@link ServerApi}); the Node and in-page servers expose it too. */
+  get api(): ServerApi {
+    return this.serverApi;
   }
 
   /** Resolves when the broker is attached. */

@@ -5,6 +5,7 @@ import { randomId } from './ids.js';
 import { SignalCore, type CoreOptions } from './core.js';
 import type { OutFrame, Transport } from './session.js';
 import type { Session } from './session.js';
+import { bindApi, type ServerApi } from './server-api-types.js';
 
 /** The WebSocket-like class the client accepts as `options.WebSocket` (structurally `WebSocketLike`). */
 export interface InPageSocket {
@@ -32,8 +33,8 @@ export interface InPageServerOptions extends Omit<CoreOptions, 'now'> {
   core?: SignalCore;
 }
 
-/** A signal server inside the page: the real core, reached through fake WebSockets. */
-export interface InPageServer {
+/** A signal server inside the page: the real core, reached through fake WebSockets; also the server API. */
+export interface InPageServer extends ServerApi {
   /** Pass as `new Signal(token, { WebSocket })`. */
   readonly WebSocket: new (url: string) => InPageSocket;
   /** The transport-free core behind it. */
@@ -254,6 +255,7 @@ export function createInPageServer(options: InPageServerOptions = {}): InPageSer
   };
 
   return {
+    ...bindApi(core.api),
     WebSocket: Socket,
     core,
     url: audience,

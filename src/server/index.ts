@@ -1,6 +1,10 @@
 export { createSignalServer, type SignalServer, type SignalServerOptions, type SignalServerStats } from './node-server.js';
 export { signAccessToken, createVerifier, TokenError, type AuthOptions, type SignOptions, type VerifiedToken } from './auth.js';
-export { MemoryBroker, channelTopic, identityTopic, type Broker, type BrokerLink, type BrokerHandlers, type BrokerMessage, type RosterMember } from './broker.js';
+export { MemoryBroker, channelTopic, identityTopic, type Broker, type BrokerLink, type BrokerHandlers, type BrokerMessage, type RosterMember, type ChannelCount } from './broker.js';
 export { RedisBroker, type RedisBrokerOptions } from './redis-broker.js';
 export { SignalCore, type CoreOptions, type CoreStats, type Authorize } from './core.js';
 export type { Transport, OutFrame } from './session.js';
+export { createServerClient, type ServerClient, type ServerClientOptions } from './server-client.js';
+export { ServerApiError, type ServerApi, type ServerApiErrorCode, type PresenceMember, type ChannelInfo, type DisconnectOptions, type UnsubscribeOptions } from './server-api-types.js';
+export { API_ROUTES } from './http-api.js';
+export { SERVER_FROM } from '../protocol/constants.js';

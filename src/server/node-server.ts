@@ -7,6 +7,8 @@ import { createVerifier, signAccessToken, type AuthOptions } from './auth.js';
 import { SignalCore, type CoreOptions, type CoreStats } from './core.js';
 import type { Session } from './session.js';
 import { readBody } from './http-body.js';
+import { createHttpApi } from './http-api.js';
+import { bindApi, type ServerApi } from './server-api-types.js';
 import { closeWithin, wsTransport } from './ws-transport.js';
 import { DEFAULT_DRAIN_MS, drainConnections, type DrainResult } from './drain.js';
 import type { Logger } from './log.js';
@@ -38,6 +40,11 @@ export interface SignalServerOptions extends AuthOptions, Omit<CoreOptions, 'now
   metrics?: boolean;
   /** {@link SignalServer.drain}'s default window, in milliseconds. @default 5000 */
   drainMs?: number;
+  /**
+   * Keys of the HTTP server API under `/api/v1/` (`Authorization: Bearer <key>`; README "Server API").
+   * @default none: the HTTP API answers 404 (the Node API on the returned object works regardless)
+   */
+  apiKeys?: readonly string[];
 }
 
 /** Stats of a running server. */
@@ -46,13 +53,13 @@ export interface SignalServerStats extends CoreStats {
   sockets: number;
 }
 
-/** A running signal server. */
-export interface SignalServer {
+/** A running signal server; also the server API ({@link ServerApi}: send, publish, presence, …). */
+export interface SignalServer extends ServerApi {
   /** Listen on `port` (0 picks a free one). @default port 7070, host '127.0.0.1' */
   listen(port?: number, host?: string): Promise<{ url: string; port: number }>;
   /** Serve WebSocket upgrades on an existing HTTP server (mount `handleRequest` yourself). */
   attach(server: Server): void;
-  /** Answer `GET /healthz` and (with `devTokens`) `POST /token`; `false` when the path is not ours. */
+  /** Answer `GET /healthz`, the HTTP server API (`/api/v1/`, with `apiKeys`) and (with `devTokens`) `POST /token`; `false` when the path is not ours. */
   handleRequest(req: IncomingMessage, res: ServerResponse): boolean;
   /** Stop accepting, close every socket with 1001 (presence leaves), detach from the broker. */
   close(): Promise<void>;
@@ -94,6 +101,8 @@ class SignalSocket extends WebSocket {
 
 
 const TOKEN_BODY_LIMIT = 4096;
+/** Room in an HTTP API body beyond the frame limit, for `to`/`channel` and the JSON around the payload. */
+const API_ENVELOPE_BYTES = 8192;
 
 /** Create a signal server on `ws` + `node:http`. */
 export function createSignalServer(options: SignalServerOptions): SignalServer {
@@ -112,6 +121,10 @@ export function createSignalServer(options: SignalServerOptions): SignalServer {
   let draining = false;
   let started = false;
   void core.ready().then(() => (started = true));
+  for (const k of options.apiKeys ?? []) {
+    if (typeof k !== 'string' || !/^\S{16,}$/.test(k)) throw new TypeError('each of apiKeys must be a string of at least 16 characters without spaces');
+  }
+  const httpApi = createHttpApi({ apiKeys: options.apiKeys ?? [], api: core.api, maxBodyBytes: limits.maxFrameBytes + API_ENVELOPE_BYTES });
 
   /**
    * An accepted socket's events go straight to the core from `emit`: no listeners (each socket's listener table
@@ -233,6 +246,7 @@ export function createSignalServer(options: SignalServerOptions): SignalServer {
       return true;
     }
     if (ops(req, res, path)) return true;
+    if (httpApi(req, res)) return true;
     if (path === '/token' && options.devTokens) {
       const json = (res: ServerResponse, status: number, body: unknown): void => jsonOut(res, status, body, req);
       if (req.method === 'OPTIONS') {
@@ -277,6 +291,7 @@ export function createSignalServer(options: SignalServerOptions): SignalServer {
   };
 
   return {
+    ...bindApi(core.api),
     core,
     attach,
     handleRequest,

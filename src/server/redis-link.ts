@@ -6,7 +6,8 @@
  * Splitting out roster-entry encoding and the unsure tracking is the next step (noted in issue 12).
  */
 import { Redis, type RedisOptions } from 'ioredis';
-import type { BrokerHandlers, BrokerLink, BrokerMessage, RosterMember } from './broker.js';
+import type { BrokerHandlers, BrokerLink, BrokerMessage, ChannelCount, RosterMember } from './broker.js';
+import { exactPattern, RedisChannelQuery, type QueryMessage } from './redis-channels.js';
 import { channelTopic } from './broker.js';
 import type { RedisBrokerOptions } from './redis-options.js';
 import { fromRedisName, redisName, redisTopic, topicFromRedis } from './redis-keys.js';
@@ -67,6 +68,8 @@ export class RedisLink implements BrokerLink {
   /** What {@link report} last told. */
   private wasUp = false;
   private readonly onError: (err: Error) => void;
+  /** The server API's `channels()` across nodes (redis-channels.ts). */
+  private readonly query: RedisChannelQuery;
 
   constructor(
     private readonly nodeId: string,
@@ -106,6 +109,12 @@ export class RedisLink implements BrokerLink {
     }
     this.pub.on('close', () => (this.rewritten = false));
     this.sub.on('message', (channel: string, payload: string) => this.onMessage(channel, payload));
+    const counted = (topic: string, msg: QueryMessage): Promise<number> =>
+      this.pub.status !== 'ready' ? Promise.resolve(0) : this.pub.publish(this.redisChannel(topic), `${this.nodeId} ${JSON.stringify(msg)}`).catch(() => 0);
+    this.query = new RedisChannelQuery(nodeId, counted, () => handlers.channelCounts?.() ?? [], opts.commandTimeoutMs ?? 3000);
+    const patterns = this.query.topics.map((t) => exactPattern(this.redisChannel(t)));
+    this.sub.on('ready', () => void this.sub.psubscribe(...patterns).catch(() => {}));
+    this.sub.on('pmessage', (_pattern: string, channel: string, payload: string) => this.onMessage(channel, payload));
   }
 
   /** Connect (bounded wait: a node starts even while Redis is down, and syncs once it is back). */
@@ -204,6 +213,10 @@ export class RedisLink implements BrokerLink {
       if (ownerOf(s) !== this.nodeId && !mine?.has(address)) out.push({ address, unsure: true });
     }
     return out;
+  }
+
+  channels(): Promise<ChannelCount[]> {
+    return this.query.channels();
   }
 
   async close(): Promise<void> {
@@ -420,6 +433,7 @@ export class RedisLink implements BrokerLink {
       if (sp < 0 || payload.slice(0, sp) === this.nodeId) return;
       const node = payload.slice(0, sp);
       const msg = JSON.parse(payload.slice(sp + 1)) as BrokerMessage | Control;
+      if (this.query.onMessage(msg)) return;
       if (msg.t === 'lost') {
         const mine = this.held.get(msg.ch);
         const rewrite = mine ? msg.a.filter((a) => mine.has(a)) : [];

@@ -47,6 +47,17 @@ export class DirectRoutes {
     return itemCount(this.byIdentity, identity);
   }
 
+  /** Local sessions that the address `to` reaches (server API: send, disconnect, unsubscribe). */
+  matching(to: Address): Session[] {
+    if (to.route !== undefined) {
+      const t = this.byRoute.get(to.route);
+      return t && addressMatches(to, t) ? [t] : [];
+    }
+    const cur = this.byIdentity.get(to.identity);
+    const all = cur === undefined ? [] : cur instanceof Set ? [...cur] : [cur];
+    return to.device === undefined ? all : all.filter((t) => t.device === to.device);
+  }
+
   /** Index a new session; with `replaces`, close this client's earlier endpoint (see `SignalCore.connect`). */
   add(s: Session, replaces: string | null | undefined): void {
     this.byRoute.set(s.route, s);

@@ -250,4 +250,33 @@ describe('Bit6 SDK wire compatibility', () => {
     expect(await t2.next()).toStrictEqual(note('signal.publish', { id: 'tabs', text: 'sync', from: t1Addr }));
     expect(await t1.drain()).toEqual([]);
   });
+
+  it('server API: a publish to a channel an SDK client is in, and a send to it, arrive as plain SDK frames from $server', async () => {
+    const sdk = await connect('old', 'sdk');
+    const peer = await connect('peer', 'web');
+    const sdkAddr = await addressFor(sdk, 'old/sdk');
+    sdk.notify('signal.join', { id: 'news', presence: true });
+    peer.notify('signal.join', { id: 'news', presence: true });
+    expect(await sdk.next()).toStrictEqual(note('signal.join', { id: 'news', from: expect.stringMatching(addressOf('peer/web')) }));
+    await peer.next(); // join_back of the SDK client
+    // A channel message: `id` and `from` set, no participant join ever names $server (the SDK never creates one).
+    await srv.server.publish('news', { text: 'system notice', level: 2 });
+    expect(await sdk.next()).toStrictEqual(note('signal.publish', { id: 'news', text: 'system notice', level: 2, from: '$server' }));
+    expect(await peer.next()).toStrictEqual(note('signal.publish', { id: 'news', text: 'system notice', level: 2, from: '$server' }));
+    // A direct message: no `id` (the SDK would route it to a channel), `to` as the server was asked.
+    await srv.server.send('old', { type: 'ring', call: 'c1' });
+    expect(await sdk.next()).toStrictEqual(note('signal.send', { type: 'ring', call: 'c1', from: '$server', to: 'old' }));
+    await srv.server.send(sdkAddr, { type: 'exact' });
+    expect(await sdk.next()).toStrictEqual(note('signal.send', { type: 'exact', from: '$server', to: sdkAddr }));
+    // Removed from the channel: an extension notification (an SDK ignores the method), peers see a plain leave,
+    // and the SDK client carries on (it still talks to everyone else).
+    await srv.server.unsubscribe('old', 'news', { reason: 'moderated' });
+    expect(await sdk.next()).toStrictEqual(note('signal.unsubscribed', { id: 'news', from: '$server', reason: 'moderated' }));
+    expect(await peer.next()).toStrictEqual(note('signal.leave', { id: 'news', from: sdkAddr }));
+    peer.notify('signal.publish', { id: 'news', text: 'not for old' });
+    sdk.notify('signal.send', { to: 'peer', text: 'still here' });
+    expect(await peer.next()).toStrictEqual(note('signal.send', { to: 'peer', text: 'still here', from: sdkAddr }));
+    for (const x of [sdk, peer]) expect(await x.drain()).toEqual([]);
+    assertAllNotifications(sdk, peer);
+  });
 });
