@@ -188,8 +188,8 @@ export class CallSession {
     };
   }
 
-  #end(reason: CallEndReason, detail?: string): void {
-    this.#dispatch({ type: 'end', reason, ...(detail ? { detail } : {}) });
+  #end(reason: CallEndReason, detail?: string, by?: string): void {
+    this.#dispatch({ type: 'end', reason, detail, by });
   }
 
   #cancel(reason: 'cancelled' | 'timeout'): void {
@@ -263,8 +263,8 @@ export class CallSession {
         return;
       case 'call-decline':
         if (mine && m.status === 'outgoing') {
-          this.signal.send({ to: m.to!, type: 'call-answered', call: m.id!, by: msg.from });
-          this.#end(msg.reason === 'busy' ? 'busy' : 'declined', typeof msg.reason === 'string' ? msg.reason : undefined);
+          this.signal.send({ to: m.to!, type: 'call-answered', call: m.id!, by: msg.from, answer: 'declined' });
+          this.#end(msg.reason === 'busy' ? 'busy' : 'declined', typeof msg.reason === 'string' ? msg.reason : undefined, msg.from);
         }
         return;
       case 'call-accept':
@@ -272,12 +272,14 @@ export class CallSession {
           this.#clear('ring');
           this.#stats.acceptedAt = now();
           this.#dispatch({ type: 'accepted', from: msg.from });
-          this.signal.send({ to: m.to!, type: 'call-answered', call: m.id!, by: msg.from });
+          this.signal.send({ to: m.to!, type: 'call-answered', call: m.id!, by: msg.from, answer: 'accepted' });
           void this.#connect(false);
         }
         return;
       case 'call-answered':
-        if (mine && m.direction === 'incoming' && msg.by !== this.#ch?.me.id) this.#end('answered-elsewhere');
+        if (mine && m.direction === 'incoming' && msg.by !== this.#ch?.me.id) {
+          this.#end('answered-elsewhere', msg.answer === 'declined' ? 'declined' : 'accepted', typeof msg.by === 'string' ? msg.by : undefined);
+        }
         return;
       case 'call-cancel':
         if (mine && m.direction === 'incoming') this.#end(msg.reason === 'timeout' ? 'timeout' : 'cancelled');
@@ -321,7 +323,7 @@ export class CallSession {
     const m = this.#m;
     if (msg.call !== m.id || !this.#live() || !m.peer?.address || deviceOf(msg.from) !== deviceOf(m.peer.address)) return;
     if (msg.from !== m.peer.address) this.#dispatch({ type: 'peer-moved', address: msg.from });
-    if (msg.type === 'call-hangup') this.#end('hung-up');
+    if (msg.type === 'call-hangup') this.#end('hung-up', undefined, msg.from);
     else if (msg.type === 'call-sdp' || msg.type === 'call-ice') {
       if (this.#neg) void this.#neg.receive(msg);
       else if (this.#early.length < 64) this.#early.push(msg);

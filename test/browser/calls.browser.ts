@@ -1,0 +1,289 @@
+/**
+ * Calls (react-signal-service/calls) in real Chromium against a real server process: each device is its own page
+ * (the "Video call / One device" story, `?signalUrl=` the server) with fake camera and microphone, and the pages
+ * connect peer to peer over loopback. Also prints the measured figures (BENCHMARKS.md, "Calls").
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
+import { launch, screenshot, storyUrl, WAIT as T, type Browser, type Session } from './browser.js';
+
+const TEST_TIMEOUT = 120_000;
+/** Fake media devices, no permission prompt, and plain loopback host candidates (no mDNS names). This file only. */
+const CALL_FLAGS = ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', '--disable-features=WebRtcHideLocalIpsWithMdns'];
+
+let server: ChildProcess | null = null;
+let serverUrl = '';
+let browser: Browser | null = null;
+const figures: Record<string, unknown> = {};
+
+async function startServer(): Promise<void> {
+  const child = spawn(process.execPath, ['bin/react-signal-service.js', 'serve', '--dev-tokens', '--port', '0', '--host', '127.0.0.1'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  server = child;
+  serverUrl = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`server did not start: ${out}`)), T);
+    const onData = (d: Buffer): void => {
+      out += d.toString();
+      const m = /listening on (http:\/\/[\d.]+:\d+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.on('exit', (code) => reject(new Error(`server exited (${code}): ${out}`)));
+  });
+}
+
+async function stopServer(): Promise<void> {
+  const child = server;
+  server = null;
+  if (!child || child.exitCode !== null) return;
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  child.kill('SIGTERM');
+  const t = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(t);
+}
+
+beforeAll(async () => {
+  await startServer();
+  browser = await launch(CALL_FLAGS);
+}, 60_000);
+afterAll(async () => {
+  await browser?.close();
+  await stopServer();
+  if (Object.keys(figures).length) {
+    mkdirSync('artifacts', { recursive: true });
+    writeFileSync('artifacts/calls-figures.json', JSON.stringify(figures, null, 2));
+    console.log('calls figures:', JSON.stringify(figures, null, 2));
+  }
+}, 60_000);
+
+/** Pages of one test, closed when it ends. */
+async function withPages(signal: AbortSignal, fn: (open: (identity: string, device: string, callees: string, q?: Record<string, string>) => Promise<Page>, s: Session) => Promise<void>): Promise<void> {
+  const s = browser!.session(signal);
+  const pages: Page[] = [];
+  try {
+    await fn(async (identity, device, callees, q = {}) => {
+      const page = await browser!.context.newPage();
+      pages.push(page);
+      // Count the call signals this page sends (frames whose payload has a call-* type).
+      await page.addInitScript(() => {
+        const w = window as unknown as { __callFrames: Record<string, number> };
+        w.__callFrames = {};
+        const orig = WebSocket.prototype.send;
+        WebSocket.prototype.send = function (this: WebSocket, data: string | ArrayBufferLike | Blob | ArrayBufferView) {
+          const m = typeof data === 'string' ? /"type":"(call-[a-z]+)"/.exec(data) : null;
+          if (m) w.__callFrames[m[1]!] = (w.__callFrames[m[1]!] ?? 0) + 1;
+          return orig.call(this, data);
+        };
+      });
+      await page.goto(storyUrl(inject('storybookUrl'), 'demos-video-call--one-device', { signalUrl: serverUrl, identity, device, callees, ...q }));
+      await page.locator('.pane-head .conn[data-state="open"]').waitFor({ timeout: T });
+      return page;
+    }, s);
+  } finally {
+    await Promise.all(pages.map((p) => p.close().catch(() => {})));
+    await s.close();
+  }
+}
+
+interface CallView {
+  status: string;
+  endedReason?: string;
+  id?: string;
+  ringing: string[];
+  peer?: { identity: string; device?: string; address?: string };
+  stats: { startedAt?: number; ringingAt?: number; acceptedAt?: number; connectedAt?: number; negotiationSent: number; candidates: number };
+  pcState?: string;
+}
+type Calls = Map<string, { status: string; start(to: string, o?: object): void; accept(): void; hangUp(): void; pc: RTCPeerConnection | null } & CallView>;
+
+const view = (page: Page): Promise<CallView> =>
+  page.evaluate(() => {
+    const c = [...(window as unknown as { __calls: Calls }).__calls.values()][0]!;
+    return { status: c.status, endedReason: c.endedReason, id: c.id, ringing: [...c.ringing], peer: c.peer, stats: c.stats, pcState: c.pc?.connectionState };
+  });
+const act = (page: Page, what: 'accept' | 'hangUp' | { start: string }): Promise<void> =>
+  page.evaluate((w) => {
+    const c = [...(window as unknown as { __calls: Calls }).__calls.values()][0]!;
+    if (w === 'accept') c.accept();
+    else if (w === 'hangUp') c.hangUp();
+    else c.start(w.start, { data: true });
+  }, what);
+const statusIs = (page: Page, status: string, reason?: string): Promise<unknown> =>
+  page.locator(`[data-testid="phone"][data-status="${status}"]${reason ? `[data-reason="${reason}"]` : ''}`).waitFor({ timeout: T });
+const frames = (page: Page): Promise<Record<string, number>> => page.evaluate(() => ({ ...(window as unknown as { __callFrames: Record<string, number> }).__callFrames }));
+/** The remote video plays: it has a size and its time advances. */
+async function videoPlays(page: Page): Promise<void> {
+  await page.waitForFunction(() => {
+    const v = document.querySelector<HTMLVideoElement>('.rss-video.remote');
+    return !!v && v.videoWidth > 0 && !v.paused && v.currentTime > 0.2;
+  }, null, { timeout: T, polling: 100 });
+}
+async function chat(from: Page, to: Page, text: string): Promise<void> {
+  await from.locator('[data-testid="data-chat"][data-open="yes"]').waitFor({ timeout: T });
+  await from.getByRole('textbox', { name: 'Message over the data channel' }).fill(text);
+  await from.getByRole('button', { name: 'Send' }).click();
+  await to.getByRole('list', { name: 'Data channel messages' }).getByText(`← ${text}`).waitFor({ timeout: T });
+}
+const sum = (...fs: Record<string, number>[]): number => fs.reduce((n, f) => n + Object.values(f).reduce((a, b) => a + b, 0), 0);
+const pct = (xs: number[], p: number): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return Math.round(s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]! * 10) / 10;
+};
+
+describe('Calls in real Chromium over a real server', () => {
+  test('two callee devices ring; accept on one, the other shows answered-elsewhere; video plays and the data channel works both ways', async ({ signal }) => {
+    await withPages(signal, async (open, s) => {
+      const alice = await open('alice', 'laptop', 'bob');
+      const phone = await open('bob', 'phone', 'alice');
+      const tablet = await open('bob', 'tablet', 'alice');
+      await alice.getByRole('button', { name: 'Call Bob' }).click();
+      await phone.getByRole('alertdialog', { name: 'Video call from Alice' }).waitFor({ timeout: T });
+      await tablet.getByRole('alertdialog', { name: 'Video call from Alice' }).waitFor({ timeout: T });
+      await expect.poll(async () => (await view(alice)).ringing.length, { timeout: T }).toBe(2);
+      await tablet.getByRole('button', { name: 'Accept' }).click();
+      await statusIs(alice, 'connected');
+      await statusIs(tablet, 'connected');
+      await statusIs(phone, 'ended', 'answered-elsewhere');
+      expect(await phone.getByTestId('call-status').textContent()).toBe('Call ended: answered on another device');
+      expect((await view(alice)).peer?.address).toMatch(/^bob\/tablet\//);
+      await videoPlays(alice);
+      await videoPlays(tablet);
+      await chat(alice, tablet, 'hello from alice');
+      await chat(tablet, alice, 'hello from bob');
+      await screenshot(alice, 'calls-connected-caller');
+      const [a, t, p] = await Promise.all([view(alice), view(tablet), frames(alice)]);
+      const [ft, fp] = await Promise.all([frames(tablet), frames(phone)]);
+      figures.setup = {
+        signalsPerCallSetup: sum(p, ft, fp),
+        byPage: { caller: p, answeringDevice: ft, otherDevice: fp },
+        negotiationSent: a.stats.negotiationSent + t.stats.negotiationSent,
+        candidates: a.stats.candidates + t.stats.candidates,
+        withoutBatching: sum(p, ft, fp) - (p['call-ice'] ?? 0) - (ft['call-ice'] ?? 0) + a.stats.candidates + t.stats.candidates,
+      };
+      await alice.getByRole('button', { name: 'Hang up' }).click();
+      await statusIs(tablet, 'ended', 'hung-up');
+      await statusIs(alice, 'ended', 'hung-up');
+      for (const pg of [alice, phone, tablet]) expect(s.errors(pg)).toEqual([]);
+    });
+  }, TEST_TIMEOUT);
+
+  test('glare: both call each other at the same moment; exactly one call connects', async ({ signal }) => {
+    await withPages(signal, async (open) => {
+      const carol = await open('carol', 'web', 'dave');
+      const dave = await open('dave', 'web', 'carol');
+      await Promise.all([act(carol, { start: 'dave' }), act(dave, { start: 'carol' })]);
+      await statusIs(carol, 'connected');
+      await statusIs(dave, 'connected');
+      const [c, d] = await Promise.all([view(carol), view(dave)]);
+      expect(c.id).toBe(d.id);
+      await chat(carol, dave, 'one call');
+      await carol.waitForTimeout(1000);
+      const [c2, d2] = await Promise.all([view(carol), view(dave)]);
+      expect([c2.status, d2.status, c2.id]).toEqual(['connected', 'connected', c.id]);
+      expect(await carol.getByRole('alertdialog').count()).toBe(0);
+    });
+  }, TEST_TIMEOUT);
+
+  test('one side’s signaling socket dropped mid-call: the call survives and the peer learns the new endpoint', async ({ signal }) => {
+    await withPages(signal, async (open) => {
+      const erin = await open('erin', 'web', 'frank');
+      const frank = await open('frank', 'web', 'erin');
+      await act(erin, { start: 'frank' });
+      await frank.getByRole('button', { name: 'Accept' }).click();
+      await statusIs(erin, 'connected');
+      await videoPlays(erin);
+      const before = (await view(erin)).peer!.address!;
+      await frank.getByRole('button', { name: 'Drop signaling' }).click();
+      await frank.locator('.pane-head .conn[data-state="reconnecting"]').waitFor({ timeout: T });
+      await frank.locator('.pane-head .conn[data-state="open"]').waitFor({ timeout: T });
+      await expect.poll(async () => (await view(erin)).peer?.address, { timeout: T }).not.toBe(before);
+      // Well past peerGoneMs (5 s): still connected, media and data still flow.
+      await erin.waitForTimeout(6000);
+      const [e, f] = await Promise.all([view(erin), view(frank)]);
+      expect([e.status, f.status, e.pcState]).toEqual(['connected', 'connected', 'connected']);
+      await chat(erin, frank, 'still here');
+      await chat(frank, erin, 'me too');
+      const t0 = await erin.evaluate(() => document.querySelector<HTMLVideoElement>('.rss-video.remote')!.currentTime);
+      await expect.poll(() => erin.evaluate(() => document.querySelector<HTMLVideoElement>('.rss-video.remote')!.currentTime), { timeout: T }).toBeGreaterThan(t0 + 0.5);
+    });
+  }, TEST_TIMEOUT);
+
+  test('closing the callee’s page ends the caller’s call with peer-gone within the dead-peer bound', async ({ signal }) => {
+    await withPages(signal, async (open) => {
+      const grace = await open('grace', 'web', 'heidi');
+      const heidi = await open('heidi', 'web', 'grace');
+      await act(grace, { start: 'heidi' });
+      await heidi.getByRole('button', { name: 'Accept' }).click();
+      await statusIs(grace, 'connected');
+      const t0 = Date.now();
+      await heidi.close();
+      await statusIs(grace, 'ended', 'peer-gone');
+      const ms = Date.now() - t0;
+      figures.peerGoneMs = ms;
+      // The server's dead-peer bound (15 s) is for a vanished socket; a closed page leaves at once, then peerGoneMs (5 s).
+      expect(ms).toBeLessThan(15_000);
+    });
+  }, TEST_TIMEOUT);
+
+  test('decline, cancel and ring timeout end both sides with their reason', async ({ signal }) => {
+    await withPages(signal, async (open) => {
+      const ivan = await open('ivan', 'web', 'judy', { ring: '2500' });
+      const judy = await open('judy', 'web', 'ivan');
+      await act(ivan, { start: 'judy' });
+      await judy.getByRole('button', { name: 'Decline' }).click();
+      await statusIs(ivan, 'ended', 'declined');
+      await statusIs(judy, 'ended', 'declined');
+      await act(ivan, { start: 'judy' });
+      await judy.getByRole('alertdialog').waitFor({ timeout: T });
+      await ivan.getByRole('button', { name: 'Cancel' }).click();
+      await statusIs(ivan, 'ended', 'cancelled');
+      await statusIs(judy, 'ended', 'cancelled');
+      await act(ivan, { start: 'judy' });
+      await judy.getByRole('alertdialog').waitFor({ timeout: T });
+      await statusIs(ivan, 'ended', 'timeout');
+      await statusIs(judy, 'ended', 'timeout');
+    });
+  }, TEST_TIMEOUT);
+
+  test('measured: invite → ringing, accept → connected on loopback', async ({ signal }) => {
+    await withPages(signal, async (open) => {
+      const kim = await open('kim', 'web', 'leo');
+      const leo = await open('leo', 'web', 'kim');
+      const ringing: number[] = [];
+      for (let i = 0; i < 40; i++) {
+        await act(kim, { start: 'leo' });
+        await expect.poll(async () => (await view(kim)).stats.ringingAt, { timeout: T, intervals: [5] }).toBeDefined();
+        const v = await view(kim);
+        ringing.push(v.stats.ringingAt! - v.stats.startedAt!);
+        await act(kim, 'hangUp');
+        await statusIs(leo, 'ended', 'cancelled');
+      }
+      const callee: number[] = [];
+      const caller: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        await act(kim, { start: 'leo' });
+        await statusIs(leo, 'incoming');
+        await act(leo, 'accept');
+        await statusIs(kim, 'connected');
+        await statusIs(leo, 'connected');
+        const [k, l] = await Promise.all([view(kim), view(leo)]);
+        callee.push(l.stats.connectedAt! - l.stats.acceptedAt!);
+        caller.push(k.stats.connectedAt! - k.stats.acceptedAt!);
+        await act(kim, 'hangUp');
+        await statusIs(leo, 'ended', 'hung-up');
+      }
+      figures.inviteToRingingMs = { n: ringing.length, p50: pct(ringing, 50), p99: pct(ringing, 99) };
+      figures.acceptToConnectedMs = { n: callee.length, calleeP50: pct(callee, 50), calleeMax: pct(callee, 100), callerP50: pct(caller, 50) };
+      expect(ringing.every((x) => x > 0)).toBe(true);
+    });
+  }, 180_000);
+});
