@@ -78,7 +78,7 @@ async function withPages(signal: AbortSignal, fn: (open: (identity: string, devi
         const w = window as unknown as { __callFrames: Record<string, number> };
         w.__callFrames = {};
         const orig = WebSocket.prototype.send;
-        WebSocket.prototype.send = function (this: WebSocket, data: string | ArrayBufferLike | Blob | ArrayBufferView) {
+        WebSocket.prototype.send = function (this: WebSocket, data: Parameters<WebSocket['send']>[0]) {
           const m = typeof data === 'string' ? /"type":"(call-[a-z]+)"/.exec(data) : null;
           if (m) w.__callFrames[m[1]!] = (w.__callFrames[m[1]!] ?? 0) + 1;
           return orig.call(this, data);
@@ -261,7 +261,7 @@ describe('Calls in real Chromium over a real server', () => {
       const ringing: number[] = [];
       for (let i = 0; i < 40; i++) {
         await act(kim, { start: 'leo' });
-        await expect.poll(async () => (await view(kim)).stats.ringingAt, { timeout: T, intervals: [5] }).toBeDefined();
+        await expect.poll(async () => (await view(kim)).stats.ringingAt, { timeout: T, interval: 5 }).toBeDefined();
         const v = await view(kim);
         ringing.push(v.stats.ringingAt! - v.stats.startedAt!);
         await act(kim, 'hangUp');
