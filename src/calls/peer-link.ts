@@ -1,5 +1,5 @@
 import type { Payload, Signal, SignalMessage } from '../client/index.js';
-import { Negotiator } from './negotiation.js';
+import { createNegotiator, type Negotiator } from './negotiation.js';
 import { deviceOf, isCallSignal, isPolite, type NegotiationSignal } from './signals.js';
 
 /** Options of a {@link PeerLink} (`usePeerConnection`). */
@@ -37,7 +37,7 @@ export class PeerLink {
     const PC = options.RTCPeerConnection ?? globalThis.RTCPeerConnection;
     this.pc = new PC(options.configuration);
     const me = `${signal.token.identity}/${signal.token.device}`;
-    this.negotiator = new Negotiator(this.pc, {
+    this.negotiator = createNegotiator(this.pc, {
       polite: options.polite ?? isPolite(me, peer),
       send: (s) => signal.send({ to: this.peer, ...s, call: this.#id }),
     });

@@ -2,7 +2,7 @@
 import { useEffect, useMemo, useRef, useState, useSyncExternalStore } from '../react/react.js';
 import { useSignal } from '../react/use-connection-state.js';
 import { IDLE } from './call-state.js';
-import { CallSession, type CallOptions, type CallSnapshot } from './call-session.js';
+import { createCallSession, type CallSession, type CallOptions, type CallSnapshot } from './call-session.js';
 import type { CallMedia } from './media.js';
 
 /** What {@link useCall} returns: the call's state (render it directly) and its actions. */
@@ -39,7 +39,7 @@ export function useCall(options: CallOptions = {}): UseCall {
   opts.current = options;
   useEffect(() => {
     if (!signal) return;
-    const s = new CallSession(signal, opts.current);
+    const s = createCallSession(signal, opts.current);
     setSession(s);
     return () => s.dispose();
   }, [signal]);

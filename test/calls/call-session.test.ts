@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { CallSession, type CallOptions } from '../../src/calls/call-session.js';
+import { createCallSession, type CallSession, type CallOptions } from '../../src/calls/call-session.js';
 import type { Payload, Signal, WebSocketConstructor } from '../../src/client/index.js';
 import { startTestServer, type TestServer } from '../../src/testing/index.js';
 import { sleep, waitFor } from '../helpers/wait.js';
@@ -40,7 +40,7 @@ async function setup(names: string[], options: CallOptions = {}, cut?: ReturnTyp
   for (const n of names) {
     const [identity, device] = n.split('/');
     const sig = (await srv.connect(identity!, device, cut && n === names[names.length - 1] ? { WebSocket: cut.WS } : {})) as Signal<Payload>;
-    const call = new CallSession(sig, { ...base, ...options });
+    const call = createCallSession(sig, { ...base, ...options });
     sessions.push(call);
     out.push({ sig, call, name: n });
   }
@@ -63,7 +63,7 @@ describe('CallSession over a real server (fake RTCPeerConnection)', () => {
     expect(st(alice!.call).peer?.address).toMatch(/^bob\/tablet\//);
     expect(st(tablet!.call).dataChannel).not.toBeNull();
     await waitFor(() => st(phone!.call).status === 'ended', 5000, 'phone stops ringing');
-    expect(st(phone!.call).endedReason).toBe('answered-elsewhere');
+    expect(st(phone!.call)).toMatchObject({ endedReason: 'answered-elsewhere', endedDetail: 'accepted', endedBy: st(alice!.call).peer?.address });
     expect(st(alice2!.call).status).toBe('idle');
     expect(seen2).toEqual([]);
     // Signals of the set-up: a handful of negotiation messages, far fewer than one per candidate.
@@ -86,6 +86,7 @@ describe('CallSession over a real server (fake RTCPeerConnection)', () => {
     bob!.call.decline();
     await waitFor(() => st(alice!.call).status === 'ended', 5000, 'declined');
     expect(st(alice!.call).endedReason).toBe('declined');
+    expect(st(alice!.call).endedBy).toMatch(/^bob\/web\//); // the caller learns which endpoint declined
     expect(st(bob!.call).endedReason).toBe('declined');
     // cancel
     alice!.call.start('bob');
