@@ -6,6 +6,6 @@ export { VideoTile, type VideoTileProps } from './video-tile.js';
 export { createCallSession, type CallSession, type CallOptions, type CallSnapshot, type CallStats } from './call-session.js';
 export { callReducer, type CallStatus, type CallEndReason, type CallPeer, type CallMachine, type CallEvent } from './call-state.js';
 export { createNegotiator, type Negotiator, type NegotiatorOptions, type NegotiationStats } from './negotiation.js';
-export { PeerLink, type PeerLinkOptions } from './peer-link.js';
+export { createPeerLink, type PeerLink, type PeerLinkOptions } from './peer-link.js';
 export { callChannel, isCallSignal, isPolite, type CallSignal, type NegotiationSignal } from './signals.js';
 export type { CallMedia } from './media.js';
