@@ -21,6 +21,10 @@ export interface UseCall extends CallSnapshot {
 
 const IDLE_SNAPSHOT: CallSnapshot = { ...IDLE, localStream: null, remoteStream: null, pc: null, dataChannel: null, stats: { negotiationSent: 0, candidates: 0 } };
 const noSubscribe = (): (() => void) => () => {};
+const notReady = (): never => {
+  throw new Error('useCall: no client yet (call actions from an event or effect)');
+};
+const NOT_READY = { start: notReady, accept: notReady, decline: notReady, hangUp: notReady, reset: notReady };
 const idle = (): CallSnapshot => IDLE_SNAPSHOT;
 
 /**
@@ -47,18 +51,10 @@ export function useCall(options: CallOptions = {}): UseCall {
     if (session) session.options = options;
   });
   const snap = useSyncExternalStore(session?.subscribe ?? noSubscribe, session?.getSnapshot ?? idle, idle);
-  const actions = useMemo(() => {
-    const need = (): CallSession => {
-      if (!session) throw new Error('useCall: the provider has not created its client yet (call from an event or effect)');
-      return session;
-    };
-    return {
-      start: (to: string, o?: { media?: CallMedia; data?: boolean }) => need().start(to, o),
-      accept: (o?: { media?: CallMedia }) => need().accept(o),
-      decline: (reason?: string) => need().decline(reason),
-      hangUp: () => need().hangUp(),
-      reset: () => need().reset(),
-    };
-  }, [session]);
-  return useMemo(() => ({ ...snap, ...actions }), [snap, actions]);
+  // The session's methods use no `this`: they are handed out as they are.
+  const actions = session ?? NOT_READY;
+  return useMemo(
+    () => ({ ...snap, start: actions.start, accept: actions.accept, decline: actions.decline, hangUp: actions.hangUp, reset: actions.reset }),
+    [snap, actions],
+  );
 }

@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, inject, test } from 'vitest';
 import { launch, screenshot, storyUrl, WAIT as T, type Browser, type Session } from './browser.js';
 
 const TEST_TIMEOUT = 120_000;
@@ -65,33 +65,23 @@ afterAll(async () => {
   }
 }, 60_000);
 
-/** Pages of one test, closed when it ends. */
-async function withPages(signal: AbortSignal, fn: (open: (identity: string, device: string, callees: string, q?: Record<string, string>) => Promise<Page>, s: Session) => Promise<void>): Promise<void> {
-  const s = browser!.session(signal);
-  const pages: Page[] = [];
-  try {
-    await fn(async (identity, device, callees, q = {}) => {
-      const page = await browser!.context.newPage();
-      pages.push(page);
-      // Count the call signals this page sends (frames whose payload has a call-* type).
-      await page.addInitScript(() => {
-        const w = window as unknown as { __callFrames: Record<string, number> };
-        w.__callFrames = {};
-        const orig = WebSocket.prototype.send;
-        WebSocket.prototype.send = function (this: WebSocket, data: Parameters<WebSocket['send']>[0]) {
-          const m = typeof data === 'string' ? /"type":"(call-[a-z]+)"/.exec(data) : null;
-          if (m) w.__callFrames[m[1]!] = (w.__callFrames[m[1]!] ?? 0) + 1;
-          return orig.call(this, data);
-        };
-      });
-      await page.goto(storyUrl(inject('storybookUrl'), 'demos-video-call--one-device', { signalUrl: serverUrl, identity, device, callees, ...q }));
-      await page.locator('.pane-head .conn[data-state="open"]').waitFor({ timeout: T });
-      return page;
-    }, s);
-  } finally {
-    await Promise.all(pages.map((p) => p.close().catch(() => {})));
-    await s.close();
-  }
+/** Open one device's page (the "One device" story) and wait for its connection. */
+async function openPhone(identity: string, device: string, callees: string, q: Record<string, string> = {}): Promise<Page> {
+  const page = await browser!.context.newPage();
+  // Count the call signals this page sends (frames whose payload has a call-* type).
+  await page.addInitScript(() => {
+    const w = window as unknown as { __callFrames: Record<string, number> };
+    w.__callFrames = {};
+    const orig = WebSocket.prototype.send;
+    WebSocket.prototype.send = function (this: WebSocket, data: Parameters<WebSocket['send']>[0]) {
+      const m = typeof data === 'string' ? /"type":"(call-[a-z]+)"/.exec(data) : null;
+      if (m) w.__callFrames[m[1]!] = (w.__callFrames[m[1]!] ?? 0) + 1;
+      return orig.call(this, data);
+    };
+  });
+  await page.goto(storyUrl(inject('storybookUrl'), 'demos-video-call--one-device', { signalUrl: serverUrl, identity, device, callees, ...q }));
+  await page.locator('.pane-head .conn[data-state="open"]').waitFor({ timeout: T });
+  return page;
 }
 
 interface CallView {
@@ -103,7 +93,7 @@ interface CallView {
   stats: { startedAt?: number; ringingAt?: number; acceptedAt?: number; connectedAt?: number; negotiationSent: number; candidates: number };
   pcState?: string;
 }
-type Calls = Map<string, { status: string; start(to: string, o?: object): void; accept(): void; hangUp(): void; pc: RTCPeerConnection | null } & CallView>;
+type Calls = Map<string, { status: string; start(to: string, o?: object): void; accept(): void; hangUp(): void; reset(): void; pc: RTCPeerConnection | null } & CallView>;
 
 const view = (page: Page): Promise<CallView> =>
   page.evaluate(() => {
@@ -139,151 +129,169 @@ const pct = (xs: number[], p: number): number => {
   return Math.round(s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]! * 10) / 10;
 };
 
-describe('Calls in real Chromium over a real server', () => {
-  test('two callee devices ring; accept on one, the other shows answered-elsewhere; video plays and the data channel works both ways', async ({ signal }) => {
-    await withPages(signal, async (open, s) => {
-      const alice = await open('alice', 'laptop', 'bob');
-      const phone = await open('bob', 'phone', 'alice');
-      const tablet = await open('bob', 'tablet', 'alice');
-      await alice.getByRole('button', { name: 'Call Bob' }).click();
-      await phone.getByRole('alertdialog', { name: 'Video call from Alice' }).waitFor({ timeout: T });
-      await tablet.getByRole('alertdialog', { name: 'Video call from Alice' }).waitFor({ timeout: T });
-      await expect.poll(async () => (await view(alice)).ringing.length, { timeout: T }).toBe(2);
-      await tablet.getByRole('button', { name: 'Accept' }).click();
+// The three devices' pages are shared by the tests (loading a page is most of a test's time); each test starts from
+// idle on every page (settle), uses its own call, and the page closed by the last test is the last one used.
+let alice: Page;
+let phone: Page;
+let tablet: Page;
+let session: Session;
+const settle = async (): Promise<void> => {
+  for (const p of [alice, phone, tablet]) {
+    if (p.isClosed()) continue;
+    await p.evaluate(() => {
+      const c = [...(window as unknown as { __calls: Calls }).__calls.values()][0]!;
+      c.hangUp();
+    });
+    await p.locator('[data-testid="phone"]:is([data-status="idle"], [data-status="ended"])').waitFor({ timeout: T });
+    await p.evaluate(() => [...(window as unknown as { __calls: Calls }).__calls.values()][0]!.reset());
+    await statusIs(p, 'idle');
+    await p.evaluate(() => {
+      (window as unknown as { __callFrames: Record<string, number> }).__callFrames = {};
+    });
+  }
+};
+
+describe('Calls in real Chromium over a real server (alice/laptop, bob/phone, bob/tablet)', () => {
+  beforeAll(async () => {
+    session = browser!.session();
+    alice = await openPhone('alice', 'laptop', 'bob');
+    // bob/phone's own calls ring for 3 s (the timeout test).
+    phone = await openPhone('bob', 'phone', 'alice', { ring: '3000' });
+    tablet = await openPhone('bob', 'tablet', 'alice');
+  }, 120_000);
+  afterAll(async () => {
+    for (const p of [alice, phone, tablet]) expect(session.errors(p)).toEqual([]);
+    for (const p of [alice, phone, tablet]) await p?.close().catch(() => {});
+    await session?.close();
+  });
+  beforeEach(settle, 60_000);
+
+  test('both callee devices ring; accept on one, the other shows answered-elsewhere; video plays and the data channel works both ways', async () => {
+    await alice.getByRole('button', { name: 'Call Bob' }).click();
+    await phone.getByRole('alertdialog', { name: 'Video call from Alice' }).waitFor({ timeout: T });
+    await tablet.getByRole('alertdialog', { name: 'Video call from Alice' }).waitFor({ timeout: T });
+    await expect.poll(async () => (await view(alice)).ringing.length, { timeout: T }).toBe(2);
+    await tablet.getByRole('button', { name: 'Accept' }).click();
+    await statusIs(alice, 'connected');
+    await statusIs(tablet, 'connected');
+    await statusIs(phone, 'ended', 'answered-elsewhere');
+    expect(await phone.getByTestId('call-status').textContent()).toBe('Call ended: answered on another device');
+    expect((await view(alice)).peer?.address).toMatch(/^bob\/tablet\//);
+    await videoPlays(alice);
+    await videoPlays(tablet);
+    await chat(alice, tablet, 'hello from alice');
+    await chat(tablet, alice, 'hello from bob');
+    await screenshot(alice, 'calls-connected-caller');
+    const [a, t, fa, ft, fp] = await Promise.all([view(alice), view(tablet), frames(alice), frames(tablet), frames(phone)]);
+    figures.setup = {
+      signalsPerCallSetup: sum(fa, ft, fp),
+      byPage: { caller: fa, answeringDevice: ft, otherDevice: fp },
+      negotiationSent: a.stats.negotiationSent + t.stats.negotiationSent,
+      candidates: a.stats.candidates + t.stats.candidates,
+      withoutBatching: sum(fa, ft, fp) - (fa['call-ice'] ?? 0) - (ft['call-ice'] ?? 0) + a.stats.candidates + t.stats.candidates,
+    };
+    await alice.getByRole('button', { name: 'Hang up' }).click();
+    await statusIs(tablet, 'ended', 'hung-up');
+    await statusIs(alice, 'ended', 'hung-up');
+  }, TEST_TIMEOUT);
+
+  test('glare: both call each other at the same moment; exactly one call connects', async () => {
+    for (let round = 0; round < 2; round++) {
+      await settle();
+      await Promise.all([act(alice, { start: 'bob/phone' }), act(phone, { start: 'alice' })]);
       await statusIs(alice, 'connected');
-      await statusIs(tablet, 'connected');
-      await statusIs(phone, 'ended', 'answered-elsewhere');
-      expect(await phone.getByTestId('call-status').textContent()).toBe('Call ended: answered on another device');
-      expect((await view(alice)).peer?.address).toMatch(/^bob\/tablet\//);
-      await videoPlays(alice);
-      await videoPlays(tablet);
-      await chat(alice, tablet, 'hello from alice');
-      await chat(tablet, alice, 'hello from bob');
-      await screenshot(alice, 'calls-connected-caller');
-      const [a, t, p] = await Promise.all([view(alice), view(tablet), frames(alice)]);
-      const [ft, fp] = await Promise.all([frames(tablet), frames(phone)]);
-      figures.setup = {
-        signalsPerCallSetup: sum(p, ft, fp),
-        byPage: { caller: p, answeringDevice: ft, otherDevice: fp },
-        negotiationSent: a.stats.negotiationSent + t.stats.negotiationSent,
-        candidates: a.stats.candidates + t.stats.candidates,
-        withoutBatching: sum(p, ft, fp) - (p['call-ice'] ?? 0) - (ft['call-ice'] ?? 0) + a.stats.candidates + t.stats.candidates,
-      };
-      await alice.getByRole('button', { name: 'Hang up' }).click();
-      await statusIs(tablet, 'ended', 'hung-up');
-      await statusIs(alice, 'ended', 'hung-up');
-      for (const pg of [alice, phone, tablet]) expect(s.errors(pg)).toEqual([]);
-    });
+      await statusIs(phone, 'connected');
+      const [a, p] = await Promise.all([view(alice), view(phone)]);
+      expect(a.id).toBe(p.id);
+      await chat(alice, phone, `one call ${round}`);
+      await alice.waitForTimeout(500);
+      const [a2, p2] = await Promise.all([view(alice), view(phone)]);
+      expect([a2.status, p2.status, p2.id]).toEqual(['connected', 'connected', a.id]);
+      expect(await alice.getByRole('alertdialog').count()).toBe(0);
+      expect(await phone.getByRole('alertdialog').count()).toBe(0);
+    }
   }, TEST_TIMEOUT);
 
-  test('glare: both call each other at the same moment; exactly one call connects', async ({ signal }) => {
-    await withPages(signal, async (open) => {
-      const carol = await open('carol', 'web', 'dave');
-      const dave = await open('dave', 'web', 'carol');
-      await Promise.all([act(carol, { start: 'dave' }), act(dave, { start: 'carol' })]);
-      await statusIs(carol, 'connected');
-      await statusIs(dave, 'connected');
-      const [c, d] = await Promise.all([view(carol), view(dave)]);
-      expect(c.id).toBe(d.id);
-      await chat(carol, dave, 'one call');
-      await carol.waitForTimeout(1000);
-      const [c2, d2] = await Promise.all([view(carol), view(dave)]);
-      expect([c2.status, d2.status, c2.id]).toEqual(['connected', 'connected', c.id]);
-      expect(await carol.getByRole('alertdialog').count()).toBe(0);
-    });
+  test('decline, cancel and ring timeout end both sides with their reason', async () => {
+    await act(alice, { start: 'bob/phone' });
+    await phone.getByRole('button', { name: 'Decline' }).click();
+    await statusIs(alice, 'ended', 'declined');
+    await statusIs(phone, 'ended', 'declined');
+    await act(alice, { start: 'bob/phone' });
+    await phone.getByRole('alertdialog').waitFor({ timeout: T });
+    await alice.getByRole('button', { name: 'Cancel' }).click();
+    await statusIs(alice, 'ended', 'cancelled');
+    await statusIs(phone, 'ended', 'cancelled');
+    // bob/phone rings for 3 s: nobody answers.
+    await act(phone, { start: 'alice' });
+    await alice.getByRole('alertdialog').waitFor({ timeout: T });
+    await statusIs(phone, 'ended', 'timeout');
+    await statusIs(alice, 'ended', 'timeout');
   }, TEST_TIMEOUT);
 
-  test('one side’s signaling socket dropped mid-call: the call survives and the peer learns the new endpoint', async ({ signal }) => {
-    await withPages(signal, async (open) => {
-      const erin = await open('erin', 'web', 'frank');
-      const frank = await open('frank', 'web', 'erin');
-      await act(erin, { start: 'frank' });
-      await frank.getByRole('button', { name: 'Accept' }).click();
-      await statusIs(erin, 'connected');
-      await videoPlays(erin);
-      const before = (await view(erin)).peer!.address!;
-      await frank.getByRole('button', { name: 'Drop signaling' }).click();
-      await frank.locator('.pane-head .conn[data-state="reconnecting"]').waitFor({ timeout: T });
-      await frank.locator('.pane-head .conn[data-state="open"]').waitFor({ timeout: T });
-      await expect.poll(async () => (await view(erin)).peer?.address, { timeout: T }).not.toBe(before);
-      // Well past peerGoneMs (5 s): still connected, media and data still flow.
-      await erin.waitForTimeout(6000);
-      const [e, f] = await Promise.all([view(erin), view(frank)]);
-      expect([e.status, f.status, e.pcState]).toEqual(['connected', 'connected', 'connected']);
-      await chat(erin, frank, 'still here');
-      await chat(frank, erin, 'me too');
-      const t0 = await erin.evaluate(() => document.querySelector<HTMLVideoElement>('.rss-video.remote')!.currentTime);
-      await expect.poll(() => erin.evaluate(() => document.querySelector<HTMLVideoElement>('.rss-video.remote')!.currentTime), { timeout: T }).toBeGreaterThan(t0 + 0.5);
-    });
-  }, TEST_TIMEOUT);
-
-  test('closing the callee’s page ends the caller’s call with peer-gone within the dead-peer bound', async ({ signal }) => {
-    await withPages(signal, async (open) => {
-      const grace = await open('grace', 'web', 'heidi');
-      const heidi = await open('heidi', 'web', 'grace');
-      await act(grace, { start: 'heidi' });
-      await heidi.getByRole('button', { name: 'Accept' }).click();
-      await statusIs(grace, 'connected');
-      const t0 = Date.now();
-      await heidi.close();
-      await statusIs(grace, 'ended', 'peer-gone');
-      const ms = Date.now() - t0;
-      figures.peerGoneMs = ms;
-      // The server's dead-peer bound (15 s) is for a vanished socket; a closed page leaves at once, then peerGoneMs (5 s).
-      expect(ms).toBeLessThan(15_000);
-    });
-  }, TEST_TIMEOUT);
-
-  test('decline, cancel and ring timeout end both sides with their reason', async ({ signal }) => {
-    await withPages(signal, async (open) => {
-      const ivan = await open('ivan', 'web', 'judy', { ring: '2500' });
-      const judy = await open('judy', 'web', 'ivan');
-      await act(ivan, { start: 'judy' });
-      await judy.getByRole('button', { name: 'Decline' }).click();
-      await statusIs(ivan, 'ended', 'declined');
-      await statusIs(judy, 'ended', 'declined');
-      await act(ivan, { start: 'judy' });
-      await judy.getByRole('alertdialog').waitFor({ timeout: T });
-      await ivan.getByRole('button', { name: 'Cancel' }).click();
-      await statusIs(ivan, 'ended', 'cancelled');
-      await statusIs(judy, 'ended', 'cancelled');
-      await act(ivan, { start: 'judy' });
-      await judy.getByRole('alertdialog').waitFor({ timeout: T });
-      await statusIs(ivan, 'ended', 'timeout');
-      await statusIs(judy, 'ended', 'timeout');
-    });
-  }, TEST_TIMEOUT);
-
-  test('measured: invite → ringing, accept → connected on loopback', async ({ signal }) => {
-    await withPages(signal, async (open) => {
-      const kim = await open('kim', 'web', 'leo');
-      const leo = await open('leo', 'web', 'kim');
-      const ringing: number[] = [];
-      for (let i = 0; i < 40; i++) {
-        await act(kim, { start: 'leo' });
-        await expect.poll(async () => (await view(kim)).stats.ringingAt, { timeout: T, interval: 5 }).toBeDefined();
-        const v = await view(kim);
-        ringing.push(v.stats.ringingAt! - v.stats.startedAt!);
-        await act(kim, 'hangUp');
-        await statusIs(leo, 'ended', 'cancelled');
-      }
-      const callee: number[] = [];
-      const caller: number[] = [];
-      for (let i = 0; i < 5; i++) {
-        await act(kim, { start: 'leo' });
-        await statusIs(leo, 'incoming');
-        await act(leo, 'accept');
-        await statusIs(kim, 'connected');
-        await statusIs(leo, 'connected');
-        const [k, l] = await Promise.all([view(kim), view(leo)]);
-        callee.push(l.stats.connectedAt! - l.stats.acceptedAt!);
-        caller.push(k.stats.connectedAt! - k.stats.acceptedAt!);
-        await act(kim, 'hangUp');
-        await statusIs(leo, 'ended', 'hung-up');
-      }
-      figures.inviteToRingingMs = { n: ringing.length, p50: pct(ringing, 50), p99: pct(ringing, 99) };
-      figures.acceptToConnectedMs = { n: callee.length, calleeP50: pct(callee, 50), calleeMax: pct(callee, 100), callerP50: pct(caller, 50) };
-      expect(ringing.every((x) => x > 0)).toBe(true);
-    });
+  test('measured: invite → ringing, accept → connected on loopback', async () => {
+    const ringing: number[] = [];
+    for (let i = 0; i < 40; i++) {
+      await act(alice, { start: 'bob/phone' });
+      await expect.poll(async () => (await view(alice)).stats.ringingAt, { timeout: T, interval: 5 }).toBeDefined();
+      const v = await view(alice);
+      ringing.push(v.stats.ringingAt! - v.stats.startedAt!);
+      await act(alice, 'hangUp');
+      await statusIs(phone, 'ended', 'cancelled');
+    }
+    const callee: number[] = [];
+    const caller: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      await act(alice, { start: 'bob/phone' });
+      await statusIs(phone, 'incoming');
+      await act(phone, 'accept');
+      await statusIs(alice, 'connected');
+      await statusIs(phone, 'connected');
+      const [a, p] = await Promise.all([view(alice), view(phone)]);
+      callee.push(p.stats.connectedAt! - p.stats.acceptedAt!);
+      caller.push(a.stats.connectedAt! - a.stats.acceptedAt!);
+      await act(alice, 'hangUp');
+      await statusIs(phone, 'ended', 'hung-up');
+    }
+    figures.inviteToRingingMs = { n: ringing.length, p50: pct(ringing, 50), p99: pct(ringing, 99) };
+    figures.acceptToConnectedMs = { n: callee.length, calleeP50: pct(callee, 50), calleeMax: pct(callee, 100), callerP50: pct(caller, 50) };
+    expect(ringing.every((x) => x > 0)).toBe(true);
   }, 180_000);
+
+  test('one side’s signaling socket dropped mid-call: the call survives and the peer learns the new endpoint', async () => {
+    await act(alice, { start: 'bob/phone' });
+    await phone.getByRole('button', { name: 'Accept' }).click();
+    await statusIs(alice, 'connected');
+    await videoPlays(alice);
+    const before = (await view(alice)).peer!.address!;
+    await phone.getByRole('button', { name: 'Drop signaling' }).click();
+    await phone.locator('.pane-head .conn[data-state="reconnecting"]').waitFor({ timeout: T });
+    await phone.locator('.pane-head .conn[data-state="open"]').waitFor({ timeout: T });
+    await expect.poll(async () => (await view(alice)).peer?.address, { timeout: T }).not.toBe(before);
+    // Well past peerGoneMs (5 s): still connected, media and data still flow.
+    await alice.waitForTimeout(6000);
+    const [a, p] = await Promise.all([view(alice), view(phone)]);
+    expect([a.status, p.status, a.pcState]).toEqual(['connected', 'connected', 'connected']);
+    await chat(alice, phone, 'still here');
+    await chat(phone, alice, 'me too');
+    const t0 = await alice.evaluate(() => document.querySelector<HTMLVideoElement>('.rss-video.remote')!.currentTime);
+    await expect.poll(() => alice.evaluate(() => document.querySelector<HTMLVideoElement>('.rss-video.remote')!.currentTime), { timeout: T }).toBeGreaterThan(t0 + 0.5);
+    // Hanging up reaches bob at his new endpoint.
+    await act(alice, 'hangUp');
+    await statusIs(phone, 'ended', 'hung-up');
+  }, TEST_TIMEOUT);
+
+  test('closing the callee’s page ends the caller’s call with peer-gone within the dead-peer bound', async () => {
+    await act(alice, { start: 'bob/tablet' });
+    await tablet.getByRole('button', { name: 'Accept' }).click();
+    await statusIs(alice, 'connected');
+    const t0 = Date.now();
+    expect(session.errors(tablet)).toEqual([]);
+    await tablet.close();
+    await statusIs(alice, 'ended', 'peer-gone');
+    const ms = Date.now() - t0;
+    figures.peerGoneMs = ms;
+    // The server's dead-peer bound (15 s) is for a vanished socket; a closed page leaves at once, then peerGoneMs (5 s).
+    expect(ms).toBeLessThan(15_000);
+  }, TEST_TIMEOUT);
 });
