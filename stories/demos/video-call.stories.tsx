@@ -183,7 +183,6 @@ const meta = {
 export default meta;
 
 export const AliceCallsBobOnTwoDevices: StoryObj<typeof meta> = {};
-export const TwoUsers: StoryObj<typeof meta> = { args: { endpoints: ['alice/laptop', 'bob/phone'] } };
 export const OneDevice: StoryObj<typeof meta> = {
   args: { endpoints: [] },
   render: (_args, ctx) => {
