@@ -135,8 +135,10 @@ export function createCallSession(signal: Signal<Payload>, options: CallOptions 
         return got.stream;
       },
       (e: unknown) => {
-        if (mediaToken === token) {
-          cancel('cancelled');
+        if (mediaToken === token && live()) {
+          // Tell the other side (a cancel while ringing, a hang-up once accepted), then end as failed here.
+          if (m.status === 'outgoing') send(m.to!, { type: 'call-cancel' });
+          else if (m.peer?.address) ch?.sendTo(m.peer.address, { type: 'call-hangup', call: m.id });
           end('failed', `media: ${(e as Error)?.message ?? e}`);
         }
         return null;

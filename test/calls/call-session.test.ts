@@ -162,4 +162,43 @@ describe('CallSession over a real server (fake RTCPeerConnection)', () => {
     expect(st(alice!.call).status).toBe('connected');
     expect(st(bob!.call).status).toBe('connected');
   });
+
+  it('getIceServers is asked per call and its servers reach the RTCPeerConnection; its failure ends the call failed', async () => {
+    let asked = 0;
+    const turn = [{ urls: 'turn:turn.example.org', username: 'u', credential: 'c' }];
+    const [alice, bob] = await setup(['alice/web', 'bob/web'], { getIceServers: async () => (asked++, turn) });
+    alice!.call.start('bob', { data: true });
+    await waitFor(() => st(bob!.call).status === 'incoming', 5000, 'ring');
+    bob!.call.accept();
+    await waitFor(() => st(alice!.call).status === 'connected', 5000, 'connected');
+    expect(asked).toBe(2);
+    expect((st(alice!.call).pc as unknown as FakePC).config).toEqual({ iceServers: turn });
+    alice!.call.hangUp();
+    bob!.call.options = { ...bob!.call.options, getIceServers: () => Promise.reject(new Error('no TURN today')) };
+    await waitFor(() => st(bob!.call).status === 'ended', 5000, 'hung up');
+    alice!.call.start('bob', { data: true });
+    await waitFor(() => st(bob!.call).status === 'incoming', 5000, 'ring 2');
+    bob!.call.accept();
+    await waitFor(() => st(bob!.call).status === 'ended', 5000, 'failed');
+    expect(st(bob!.call)).toMatchObject({ endedReason: 'failed', endedDetail: 'getIceServers: no TURN today' });
+  });
+
+  it('busy: false leaves a second call ringing on my other devices; media that cannot be had ends the call failed', async () => {
+    const [alice, bob, bob2, carol] = await setup(['alice/web', 'bob/web', 'bob/tab', 'carol/web'], { busy: false });
+    alice!.call.start('bob/web');
+    await waitFor(() => st(bob!.call).status === 'incoming', 5000, 'bob/web rings');
+    carol!.call.start('bob');
+    await waitFor(() => st(bob2!.call).status === 'incoming' && st(bob2!.call).peer?.identity === 'carol', 5000, 'bob/tab rings for carol');
+    await sleep(100);
+    expect(st(carol!.call).status).toBe('outgoing'); // no busy answer from bob/web
+    expect(st(bob!.call).peer?.identity).toBe('alice');
+    carol!.call.hangUp();
+    alice!.call.hangUp();
+    await waitFor(() => st(bob!.call).status === 'ended', 5000, 'cancelled');
+    alice!.call.reset();
+    alice!.call.start('bob/web', { media: () => Promise.reject(new Error('camera denied')) });
+    await waitFor(() => st(alice!.call).status === 'ended', 5000, 'failed');
+    expect(st(alice!.call)).toMatchObject({ endedReason: 'failed', endedDetail: 'media: camera denied' });
+    await waitFor(() => st(bob!.call).status === 'ended' && st(bob!.call).endedReason === 'cancelled' && st(bob!.call).id === st(alice!.call).id, 5000, 'callee told');
+  });
 });
