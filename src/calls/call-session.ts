@@ -53,7 +53,10 @@ export interface CallSession {
   options: CallOptions;
   subscribe(fn: () => void): () => void;
   getSnapshot(): CallSnapshot;
-  /** Call `to` (identity: every device rings; `identity/device`; or an exact endpoint). Throws while in a call. */
+  /**
+   * Call `to` (identity: every device rings; `identity/device`; or an exact endpoint). While `to` is ringing me, this
+   * accepts their call instead (both called each other). Throws while in another call.
+   */
   start(to: string, opts?: { media?: CallMedia; data?: boolean }): void;
   /** Answer the ringing call (`media` overrides the option). */
   accept(opts?: { media?: CallMedia }): void;
@@ -266,8 +269,12 @@ export function createCallSession(signal: Signal<Payload>, options: CallOptions 
     },
     getSnapshot: () => snap,
     start(to, opts = {}) {
+      const target = parseAddress(to);
+      if (!target) throw new TypeError('useCall: start(to): bad address');
+      const from = m.status === 'incoming' && parseAddress(m.peer?.address);
+      // Calling the one who is calling me (their invite came first): that is answering.
+      if (from && addressMatches(target, from)) return session.accept(opts);
       if (live()) throw new Error('useCall: a call is in progress');
-      if (!parseAddress(to)) throw new TypeError('useCall: start(to): bad address');
       cleanup();
       const source = opts.media ?? session.options.media ?? DEFAULT_MEDIA;
       const data = opts.data === true;

@@ -7,7 +7,10 @@ import type { CallMedia } from './media.js';
 
 /** What {@link useCall} returns: the call's state (render it directly) and its actions. */
 export interface UseCall extends CallSnapshot {
-  /** Call `to`: an identity (every device rings), `identity/device`, or an exact endpoint. Throws while in a call. */
+  /**
+   * Call `to`: an identity (every device rings), `identity/device`, or an exact endpoint. While `to` is ringing me,
+   * this accepts their call (both called each other: one call). Throws while in another call.
+   */
   start: (to: string, options?: { media?: CallMedia; data?: boolean }) => void;
   /** Answer the ringing call. */
   accept: (options?: { media?: CallMedia }) => void;

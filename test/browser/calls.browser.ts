@@ -296,3 +296,35 @@ describe('Calls in real Chromium over a real server (alice/laptop, bob/phone, bo
     expect(ms).toBeLessThan(15_000);
   }, TEST_TIMEOUT);
 });
+
+describe('The Video call demo on the in-page server (the static build)', () => {
+  test('three panes in one page: the glare button makes exactly one call, its video plays, and Hang up ends it', async () => {
+    const s = browser!.session();
+    const page = await browser!.context.newPage();
+    try {
+      await page.goto(storyUrl(inject('storybookUrl'), 'demos-video-call--alice-calls-bob-on-two-devices'));
+      await page.waitForFunction(() => {
+        const all = document.querySelectorAll('.pane-head .conn');
+        return all.length === 3 && [...all].every((e) => e.getAttribute('data-state') === 'open');
+      }, null, { timeout: T, polling: 50 });
+      const pane = (name: string) => page.getByRole('region', { name, exact: true });
+      const [a, b, t] = [pane('Alice on laptop'), pane('Bob on phone'), pane('Bob on tablet')];
+      await page.getByRole('button', { name: 'Glare: both call at once' }).click();
+      await a.locator('[data-testid="phone"][data-status="connected"]').waitFor({ timeout: T });
+      await b.locator('[data-testid="phone"][data-status="connected"]').waitFor({ timeout: T });
+      // The tablet rang for Alice's call at most, and stopped (answered on the phone, or Alice's call was the one dropped).
+      await t.locator('[data-testid="phone"][data-status="ended"]').waitFor({ timeout: T });
+      await page.waitForFunction(() => {
+        const v = document.querySelector<HTMLVideoElement>('[aria-label="Alice on laptop"] .rss-video.remote');
+        return !!v && v.videoWidth > 0 && v.currentTime > 0.2;
+      }, null, { timeout: T, polling: 100 });
+      await screenshot(page, 'demo-video-call');
+      await a.getByRole('button', { name: 'Hang up' }).click();
+      await b.locator('[data-testid="phone"][data-status="ended"][data-reason="hung-up"]').waitFor({ timeout: T });
+      expect(s.errors(page)).toEqual([]);
+    } finally {
+      await page.close().catch(() => {});
+      await s.close();
+    }
+  }, TEST_TIMEOUT);
+});

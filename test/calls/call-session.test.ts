@@ -112,6 +112,16 @@ describe('CallSession over a real server (fake RTCPeerConnection)', () => {
     expect(() => alice!.call.start('carol')).toThrow(/in progress/);
   });
 
+  it('calling the one whose call is ringing here accepts it', async () => {
+    const [alice, bob] = await setup(['alice/web', 'bob/web']);
+    alice!.call.start('bob', { data: true });
+    await waitFor(() => st(bob!.call).status === 'incoming', 5000, 'ring');
+    bob!.call.start('alice', { data: true });
+    await waitFor(() => st(alice!.call).status === 'connected' && st(bob!.call).status === 'connected', 5000, 'connected');
+    expect(st(bob!.call).id).toBe(st(alice!.call).id);
+    expect(st(bob!.call).direction).toBe('incoming');
+  });
+
   it('mutual calls at the same moment end in exactly one call', async () => {
     for (let round = 0; round < 3; round++) {
       const [alice, bob] = await setup(['alice/web', 'bob/web']);
