@@ -1,6 +1,6 @@
 import type { Channel, Payload, SignalMessage } from '../client/index.js';
 import type { CallEndReason, CallEvent, CallMachine } from './call-state.js';
-import type { CallOptions } from './call-session.js';
+import type { CallOptions } from './call-types.js';
 import { createNegotiator, type Negotiator } from './negotiation.js';
 import { deviceOf, isCallSignal, type CallSignal, type NegotiationSignal } from './signals.js';
 
