@@ -1,12 +1,12 @@
 import type { Channel, Payload, Signal, SignalMessage } from '../client/index.js';
 import { addressMatches, parseAddress } from '../protocol/address.js';
 import { callReducer, IDLE, type CallEndReason, type CallEvent, type CallMachine } from './call-state.js';
-
-export type { CallOptions, CallSession, CallSnapshot, CallStats } from './call-types.js';
 import { DEFAULT_MEDIA, kindsOf, openMedia, stopMedia, type CallMedia } from './media.js';
 import { connectPeer, type PeerHost, type PeerPart } from './call-peer.js';
 import type { CallOptions, CallSession, CallSnapshot, CallStats } from './call-types.js';
 import { callChannel, isCallSignal, newCallId, type CallSignal } from './signals.js';
+
+export type { CallOptions, CallSession, CallSnapshot, CallStats } from './call-types.js';
 
 type Msg = CallSignal & { from: string };
 const now = (): number => performance.now();
