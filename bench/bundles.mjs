@@ -26,6 +26,18 @@ export const ENTRIES = [
   { key: 'react-all', name: 'React entry, everything (provider, hooks, components, client)', ours: true, file: 'src/index.ts' },
   { key: 'components', name: 'components', ours: true, file: 'src/components/index.ts', target: 2 * 1024 },
   { key: 'client', name: 'client alone', ours: true, file: 'src/client/index.ts', target: 3.5 * 1024 },
+  // The calls entry (react-signal-service/calls) alone: with the React layer and client parts it uses (no target).
+  { key: 'calls', name: 'calls entry alone (with the React and client parts it uses)', ours: true, file: 'src/calls/index.ts' },
+  // What an app that calls pays on top of the React entry: (React entry + calls entry) minus the React entry.
+  {
+    key: 'calls-added',
+    name: 'calls entry, added to the React entry (useCall, usePeerConnection, IncomingCall, VideoTile)',
+    ours: true,
+    file: 'src/calls/index.ts',
+    contents: `export * as R from './src/index.ts';\nexport * as K from './src/calls/index.ts';`,
+    minus: 'react-all',
+    target: 4 * 1024,
+  },
   { key: 'socket.io-client', imports: ['socket.io-client'] },
   { key: '@liveblocks/client+react', imports: ['@liveblocks/client', '@liveblocks/react'] },
   { key: 'ably+ably/react', imports: ['ably', 'ably/react'] },
@@ -68,7 +80,10 @@ export async function measureBundles() {
         out.push({ ...e, pending: true });
         continue;
       }
-      out.push({ ...e, ...(await sizeOf(e.contents ?? `export * as M from './${e.file}';`)) });
+      const size = await sizeOf(e.contents ?? `export * as M from './${e.file}';`);
+      const base = e.minus ? out.find((o) => o.key === e.minus) : undefined;
+      if (base) Object.assign(size, { min: size.min - base.min, gz: size.gz - base.gz, whole: { min: size.min, gz: size.gz } });
+      out.push({ ...e, ...size });
     } else {
       const contents = e.imports.map((m, i) => `export * as M${i} from '${m}';`).join('\n');
       try {

@@ -29,8 +29,13 @@ export interface CallMachine {
   media: { audio: boolean; video: boolean };
   data: boolean;
   endedReason?: CallEndReason;
-  /** Free text from the side that ended it (a decline's reason, an error message). */
+  /**
+   * More about the end: a decline's reason, an error message; for `answered-elsewhere`, `accepted` or `declined`
+   * (what the other device did).
+   */
   endedDetail?: string;
+  /** The endpoint that ended it, when another one did: who declined, answered elsewhere, or hung up. */
+  endedBy?: string;
 }
 
 /** What can happen to a call. */
@@ -42,7 +47,7 @@ export type CallEvent =
   | { type: 'accepted'; from: string }
   | { type: 'connected' }
   | { type: 'peer-moved'; address: string }
-  | { type: 'end'; reason: CallEndReason; detail?: string }
+  | { type: 'end'; reason: CallEndReason; detail?: string; by?: string }
   | { type: 'reset' };
 
 export const IDLE: CallMachine = Object.freeze({ status: 'idle', ringing: [], media: { audio: false, video: false }, data: false }) as CallMachine;
@@ -74,7 +79,7 @@ export function callReducer(s: CallMachine, e: CallEvent): CallMachine {
     case 'peer-moved':
       return live && s.peer?.address !== e.address ? { ...s, peer: peerOf(e.address) } : s;
     case 'end':
-      return live ? { ...s, status: 'ended', ringing: [], endedReason: e.reason, ...(e.detail ? { endedDetail: e.detail } : {}) } : s;
+      return live ? { ...s, status: 'ended', ringing: [], endedReason: e.reason, endedDetail: e.detail, endedBy: e.by } : s;
     case 'reset':
       return s.status === 'idle' ? s : IDLE;
   }

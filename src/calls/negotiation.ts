@@ -30,90 +30,68 @@ export interface NegotiationStats {
   restarts: number;
 }
 
+/** The negotiation of one peer connection (see {@link createNegotiator}). */
+export interface Negotiator {
+  readonly pc: RTCPeerConnection;
+  readonly options: NegotiatorOptions;
+  readonly stats: NegotiationStats;
+  /** Apply a signal from the peer (in arrival order; each waits for the one before). */
+  receive(signal: NegotiationSignal): Promise<void>;
+  /** Restart ICE (new credentials; the peer answers): after a network change, or when the peer moved. */
+  restartIce(): void;
+  /** Stop: no more signals out, pending candidates dropped, handlers removed. Does not close the connection. */
+  close(): void;
+}
+
 /**
  * The MDN "perfect negotiation" pattern on one `RTCPeerConnection`: offers whenever negotiation is needed (track or
  * data channel added or removed, ICE restart), glare resolved by `makingOffer`/`ignoreOffer` and an implicit
  * rollback on the polite end, signals applied strictly in order, ICE candidates batched, and an ICE restart when the
- * connection fails. Transport-free: `send` and {@link Negotiator.receive} carry the signals.
+ * connection fails. Transport-free: `options.send` and {@link Negotiator.receive} carry the signals.
  */
-export class Negotiator {
-  readonly stats: NegotiationStats = { sent: 0, candidates: 0, restarts: 0 };
-  #makingOffer = false;
-  #ignoreOffer = false;
-  #answerPending = false;
-  #queue: Promise<void> = Promise.resolve();
-  #batch: RTCIceCandidateInit[] = [];
-  #timer: ReturnType<typeof setTimeout> | undefined;
-  #closed = false;
-  #failures = 0;
+export function createNegotiator(pc: RTCPeerConnection, options: NegotiatorOptions): Negotiator {
+  const stats: NegotiationStats = { sent: 0, candidates: 0, restarts: 0 };
+  let makingOffer = false;
+  let ignoreOffer = false;
+  let answerPending = false;
+  let queue: Promise<void> = Promise.resolve();
+  let batch: RTCIceCandidateInit[] = [];
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let closed = false;
+  let failures = 0;
 
-  constructor(
-    readonly pc: RTCPeerConnection,
-    readonly options: NegotiatorOptions,
-  ) {
-    pc.onnegotiationneeded = () => void this.#offer();
-    pc.onicecandidate = (e) => this.#candidate(e.candidate);
-    pc.oniceconnectionstatechange = () => this.#iceState();
-  }
-
-  /** Apply a signal from the peer (in arrival order; each waits for the one before). */
-  receive(signal: NegotiationSignal): Promise<void> {
-    const step = this.#queue.then(() => this.#apply(signal)).catch((e: unknown) => this.#error(e));
-    this.#queue = step;
-    return step;
-  }
-
-  /** Restart ICE (new credentials; the peer answers): after a network change, or when the peer moved. */
-  restartIce(): void {
-    if (this.#closed) return;
-    this.stats.restarts++;
-    this.pc.restartIce();
-  }
-
-  /** Stop: no more signals out, pending candidates dropped, handlers removed. Does not close the connection. */
-  close(): void {
-    this.#closed = true;
-    clearTimeout(this.#timer);
-    this.#batch = [];
-    const pc = this.pc;
-    pc.onnegotiationneeded = pc.onicecandidate = pc.oniceconnectionstatechange = null;
-  }
-
-  #send(signal: DistributiveOmit<NegotiationSignal, 'call'>): void {
-    if (this.#closed) return;
-    this.stats.sent++;
-    this.options.send(signal);
-  }
-
-  async #offer(): Promise<void> {
-    const pc = this.pc;
-    if (this.#closed || (this.options.waitForOffer && !pc.remoteDescription)) return;
-    try {
-      this.#makingOffer = true;
-      await pc.setLocalDescription();
-      if (pc.localDescription) this.#send({ type: 'call-sdp', description: pc.localDescription.toJSON() as RTCSessionDescriptionInit });
-    } catch (e) {
-      this.#error(e);
-    } finally {
-      this.#makingOffer = false;
-    }
-  }
-
-  async #apply(signal: NegotiationSignal): Promise<void> {
-    const pc = this.pc;
-    if (this.#closed) return;
+  const error = (e: unknown): void => {
+    if (!closed) options.onError?.(e);
+  };
+  const send = (signal: DistributiveOmit<NegotiationSignal, 'call'>): void => {
+    if (closed) return;
+    stats.sent++;
+    options.send(signal);
+  };
+  const sendDescription = (): void => {
+    if (pc.localDescription) send({ type: 'call-sdp', description: pc.localDescription.toJSON() as RTCSessionDescriptionInit });
+  };
+  const flush = (done: boolean): void => {
+    clearTimeout(timer);
+    timer = undefined;
+    if (batch.length === 0) return; // nothing to say: the end of candidates alone is not sent
+    const candidates = batch;
+    batch = [];
+    send(done ? { type: 'call-ice', candidates, done } : { type: 'call-ice', candidates });
+  };
+  const apply = async (signal: NegotiationSignal): Promise<void> => {
+    if (closed) return;
     if (signal.type === 'call-sdp') {
       const d = signal.description;
-      const ready = !this.#makingOffer && (pc.signalingState === 'stable' || this.#answerPending);
-      const collision = d.type === 'offer' && !ready;
-      this.#ignoreOffer = !this.options.polite && collision;
-      if (this.#ignoreOffer) return;
-      this.#answerPending = d.type === 'answer';
+      const ready = !makingOffer && (pc.signalingState === 'stable' || answerPending);
+      ignoreOffer = !options.polite && d.type === 'offer' && !ready;
+      if (ignoreOffer) return;
+      answerPending = d.type === 'answer';
       await pc.setRemoteDescription(d); // an offer in have-local-offer rolls ours back (polite end)
-      this.#answerPending = false;
+      answerPending = false;
       if (d.type === 'offer') {
         await pc.setLocalDescription();
-        if (pc.localDescription) this.#send({ type: 'call-sdp', description: pc.localDescription.toJSON() as RTCSessionDescriptionInit });
+        sendDescription();
       }
       return;
     }
@@ -121,38 +99,57 @@ export class Negotiator {
       try {
         await pc.addIceCandidate(c);
       } catch (e) {
-        if (!this.#ignoreOffer) throw e; // candidates of an offer we ignored are expected to fail
+        if (!ignoreOffer) throw e; // candidates of an offer we ignored are expected to fail
       }
     }
-  }
+  };
 
-  #candidate(c: RTCIceCandidate | null): void {
-    if (this.#closed) return;
-    if (c && c.candidate) {
-      this.stats.candidates++;
-      this.#batch.push(c.toJSON());
-      this.#timer ??= setTimeout(() => this.#flush(false), this.options.batchMs ?? 50);
-    } else if (!c) this.#flush(true);
-  }
+  const n: Negotiator = {
+    pc,
+    options,
+    stats,
+    receive(signal) {
+      return (queue = queue.then(() => apply(signal)).catch(error));
+    },
+    restartIce() {
+      if (closed) return;
+      stats.restarts++;
+      pc.restartIce();
+    },
+    close() {
+      closed = true;
+      clearTimeout(timer);
+      batch = [];
+      pc.onnegotiationneeded = pc.onicecandidate = pc.oniceconnectionstatechange = null;
+    },
+  };
 
-  #flush(done: boolean): void {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-    if (this.#batch.length === 0) return; // nothing to say: the end of candidates alone is not sent
-    const candidates = this.#batch;
-    this.#batch = [];
-    this.#send(done ? { type: 'call-ice', candidates, done } : { type: 'call-ice', candidates });
-  }
-
-  #iceState(): void {
-    const s = this.pc.iceConnectionState;
-    if (s === 'connected' || s === 'completed') this.#failures = 0;
-    if (s !== 'failed' || this.#closed) return;
-    if (++this.#failures > (this.options.maxRestarts ?? 3)) this.options.onFailed?.();
-    else this.restartIce();
-  }
-
-  #error(e: unknown): void {
-    if (!this.#closed) this.options.onError?.(e);
-  }
+  pc.onnegotiationneeded = async () => {
+    if (closed || (options.waitForOffer && !pc.remoteDescription)) return;
+    try {
+      makingOffer = true;
+      await pc.setLocalDescription();
+      sendDescription();
+    } catch (e) {
+      error(e);
+    } finally {
+      makingOffer = false;
+    }
+  };
+  pc.onicecandidate = ({ candidate: c }) => {
+    if (closed) return;
+    if (!c) return flush(true);
+    if (!c.candidate) return;
+    stats.candidates++;
+    batch.push(c.toJSON());
+    timer ??= setTimeout(() => flush(false), options.batchMs ?? 50);
+  };
+  pc.oniceconnectionstatechange = () => {
+    const s = pc.iceConnectionState;
+    if (s === 'connected' || s === 'completed') failures = 0;
+    if (s !== 'failed' || closed) return;
+    if (++failures > (options.maxRestarts ?? 3)) options.onFailed?.();
+    else n.restartIce();
+  };
+  return n;
 }

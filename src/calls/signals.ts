@@ -11,7 +11,7 @@ export type CallSignal =
   | { type: 'call-ringing' | 'call-accept' | 'call-hangup'; call: string }
   | { type: 'call-busy'; call: string }
   | { type: 'call-decline'; call: string; reason?: string }
-  | { type: 'call-answered'; call: string; by: string }
+  | { type: 'call-answered'; call: string; by: string; answer?: 'accepted' | 'declined' }
   | { type: 'call-cancel'; call: string; reason?: 'cancelled' | 'timeout' }
   | NegotiationSignal;
 

@@ -2,12 +2,15 @@
 import { useEffect, useMemo, useRef, useState, useSyncExternalStore } from '../react/react.js';
 import { useSignal } from '../react/use-connection-state.js';
 import { IDLE } from './call-state.js';
-import { CallSession, type CallOptions, type CallSnapshot } from './call-session.js';
+import { createCallSession, type CallSession, type CallOptions, type CallSnapshot } from './call-session.js';
 import type { CallMedia } from './media.js';
 
 /** What {@link useCall} returns: the call's state (render it directly) and its actions. */
 export interface UseCall extends CallSnapshot {
-  /** Call `to`: an identity (every device rings), `identity/device`, or an exact endpoint. Throws while in a call. */
+  /**
+   * Call `to`: an identity (every device rings), `identity/device`, or an exact endpoint. While `to` is ringing me,
+   * this accepts their call (both called each other: one call). Throws while in another call.
+   */
   start: (to: string, options?: { media?: CallMedia; data?: boolean }) => void;
   /** Answer the ringing call. */
   accept: (options?: { media?: CallMedia }) => void;
@@ -21,6 +24,10 @@ export interface UseCall extends CallSnapshot {
 
 const IDLE_SNAPSHOT: CallSnapshot = { ...IDLE, localStream: null, remoteStream: null, pc: null, dataChannel: null, stats: { negotiationSent: 0, candidates: 0 } };
 const noSubscribe = (): (() => void) => () => {};
+const notReady = (): never => {
+  throw new Error('useCall: no client yet (call actions from an event or effect)');
+};
+const NOT_READY = { start: notReady, accept: notReady, decline: notReady, hangUp: notReady, reset: notReady };
 const idle = (): CallSnapshot => IDLE_SNAPSHOT;
 
 /**
@@ -39,7 +46,7 @@ export function useCall(options: CallOptions = {}): UseCall {
   opts.current = options;
   useEffect(() => {
     if (!signal) return;
-    const s = new CallSession(signal, opts.current);
+    const s = createCallSession(signal, opts.current);
     setSession(s);
     return () => s.dispose();
   }, [signal]);
@@ -47,18 +54,10 @@ export function useCall(options: CallOptions = {}): UseCall {
     if (session) session.options = options;
   });
   const snap = useSyncExternalStore(session?.subscribe ?? noSubscribe, session?.getSnapshot ?? idle, idle);
-  const actions = useMemo(() => {
-    const need = (): CallSession => {
-      if (!session) throw new Error('useCall: the provider has not created its client yet (call from an event or effect)');
-      return session;
-    };
-    return {
-      start: (to: string, o?: { media?: CallMedia; data?: boolean }) => need().start(to, o),
-      accept: (o?: { media?: CallMedia }) => need().accept(o),
-      decline: (reason?: string) => need().decline(reason),
-      hangUp: () => need().hangUp(),
-      reset: () => need().reset(),
-    };
-  }, [session]);
-  return useMemo(() => ({ ...snap, ...actions }), [snap, actions]);
+  // The session's methods use no `this`: they are handed out as they are.
+  const actions = session ?? NOT_READY;
+  return useMemo(
+    () => ({ ...snap, start: actions.start, accept: actions.accept, decline: actions.decline, hangUp: actions.hangUp, reset: actions.reset }),
+    [snap, actions],
+  );
 }

@@ -1,7 +1,7 @@
 'use client';
 import { useEffect, useRef, useState } from '../react/react.js';
 import { useSignal } from '../react/use-connection-state.js';
-import { PeerLink, type PeerLinkOptions } from './peer-link.js';
+import { createPeerLink, type PeerLink, type PeerLinkOptions } from './peer-link.js';
 
 /** What {@link usePeerConnection} returns. */
 export interface UsePeerConnection {
@@ -16,7 +16,7 @@ export interface UsePeerConnection {
 }
 
 /**
- * A WebRTC connection to `peerAddress` (an exact endpoint `identity/device/route`, or `identity/device`) negotiated
+ * A WebRTC connection to `peerAddress` (`identity/device`, or an exact endpoint `identity/device/route`) negotiated
  * over direct messages with the "perfect negotiation" pattern: either end may add or remove tracks at any time,
  * glare is resolved, ICE candidates go out in batches, ICE restarts when the connection fails, and a signaling
  * reconnect on either end (a new route) is followed. `null` for `peerAddress`: no connection.
@@ -30,7 +30,7 @@ export function usePeerConnection(peerAddress: string | null, options: PeerLinkO
   opts.current = options;
   useEffect(() => {
     if (!signal || !peerAddress) return;
-    const l = new PeerLink(signal, peerAddress, opts.current);
+    const l = createPeerLink(signal, peerAddress, opts.current);
     const pc = l.pc;
     pc.addEventListener('connectionstatechange', () => setState(pc.connectionState));
     pc.addEventListener('track', (e) => {

@@ -1,25 +1,10 @@
 import type { Meta, StoryObj } from '@storybook/react-vite';
-import { useEffect, useRef, useState } from 'react';
-import type { SignalMessage } from 'react-signal-service/client';
 import { useDirectMessages } from 'react-signal-service';
+import { isCallSignal, useCall, type UseCall } from 'react-signal-service/calls';
 import { DemoFrame, deviceOf, identityOf, nameOf, UserPane } from '../support/user-pane.js';
 
-/** The call signals, all plain direct messages. */
-type CallSignal =
-  | { type: 'call-invite'; callId: string }
-  | { type: 'call-accept'; callId: string }
-  | { type: 'call-decline'; callId: string }
-  | { type: 'call-answered'; callId: string; answer: 'accepted' | 'declined' }
-  | { type: 'call-cancel'; callId: string }
-  | { type: 'call-hangup'; callId: string };
-
-type Outgoing = { callId: string; to: string; status: 'calling' | 'accepted' | 'declined' | 'cancelled' | 'ended'; by?: string };
-type Incoming = {
-  callId: string;
-  from: string;
-  status: 'ringing' | 'accepted' | 'declined' | 'elsewhere' | 'cancelled' | 'ended';
-  elsewhere?: { device: string; answer: 'accepted' | 'declined' };
-};
+/** A received call signal, as the log shows it. */
+type Logged = { type: string };
 
 function PhoneIcon() {
   return (
@@ -32,107 +17,60 @@ function PhoneIcon() {
   );
 }
 
+/** The card of an outgoing call: its useCall status as this demo words it. */
+function outgoingStatus(call: UseCall): string {
+  if (call.status === 'outgoing') return 'calling';
+  if (call.status === 'connecting' || call.status === 'connected') return 'accepted';
+  if (call.endedReason === 'declined' || call.endedReason === 'busy') return 'declined';
+  return call.endedReason === 'cancelled' || call.endedReason === 'timeout' ? 'cancelled' : 'ended';
+}
+function incomingStatus(call: UseCall): string {
+  if (call.status === 'incoming') return 'ringing';
+  if (call.status === 'connecting' || call.status === 'connected') return 'accepted';
+  if (call.endedReason === 'declined' && !call.endedBy) return 'declined';
+  if (call.endedReason === 'answered-elsewhere') return 'elsewhere';
+  return call.endedReason === 'cancelled' || call.endedReason === 'timeout' ? 'cancelled' : 'ended';
+}
+
 function CallPhone({ identity, callees }: { identity: string; callees: string[] }) {
-  const { messages, send } = useDirectMessages<CallSignal>();
-  const [outgoing, setOutgoing] = useState<Outgoing | null>(null);
-  const [incoming, setIncoming] = useState<Incoming | null>(null);
-  const [log, setLog] = useState<string[]>([]);
-  const seen = useRef(new WeakSet<object>());
-  const note = (line: string) => setLog((l) => [...l.slice(-5), line]);
-
-  const signal = (to: string, payload: CallSignal) => {
-    send({ ...payload, to });
-    note(`→ ${payload.type} to ${to}`);
-  };
-
-  // Handle each direct message once, in order.
-  useEffect(() => {
-    for (const m of messages) {
-      if (seen.current.has(m)) continue;
-      seen.current.add(m);
-      handle(m);
-    }
-  }); // eslint-disable-line react-hooks/exhaustive-deps
-
-  function handle(m: SignalMessage<CallSignal>) {
-    note(`← ${m.type} from ${m.from}`);
-    switch (m.type) {
-      case 'call-invite':
-        setIncoming({ callId: m.callId, from: m.from, status: 'ringing' });
-        return;
-      case 'call-accept':
-      case 'call-decline':
-        setOutgoing((o) => (o && o.callId === m.callId && o.status === 'calling' ? { ...o, status: m.type === 'call-accept' ? 'accepted' : 'declined', by: m.from } : o));
-        return;
-      case 'call-answered':
-        // Another device of mine answered: stop ringing here.
-        setIncoming((c) => (c && c.callId === m.callId && c.status === 'ringing' ? { ...c, status: 'elsewhere', elsewhere: { device: deviceOf(m.from), answer: m.answer } } : c));
-        return;
-      case 'call-cancel':
-        setIncoming((c) => (c && c.callId === m.callId && c.status === 'ringing' ? { ...c, status: 'cancelled' } : c));
-        return;
-      case 'call-hangup':
-        setIncoming((c) => (c && c.callId === m.callId ? { ...c, status: 'ended' } : c));
-        setOutgoing((o) => (o && o.callId === m.callId ? { ...o, status: 'ended' } : o));
-        return;
-    }
-  }
-
-  const call = (to: string) => {
-    const callId = Math.random().toString(36).slice(2, 8);
-    setOutgoing({ callId, to, status: 'calling' });
-    signal(to, { type: 'call-invite', callId }); // every device of `to` rings
-  };
-  const answer = (accept: boolean) => {
-    if (!incoming) return;
-    // Reply to the caller's exact endpoint, then tell my other devices to stop ringing.
-    signal(incoming.from, { type: accept ? 'call-accept' : 'call-decline', callId: incoming.callId });
-    signal(identity, { type: 'call-answered', callId: incoming.callId, answer: accept ? 'accepted' : 'declined' });
-    setIncoming({ ...incoming, status: accept ? 'accepted' : 'declined' });
-  };
-  const callerName = incoming ? nameOf(identityOf(incoming.from)) : '';
-  const busy = outgoing?.status === 'calling' || outgoing?.status === 'accepted' || incoming?.status === 'ringing' || incoming?.status === 'accepted';
+  // Invites only: no camera, a data channel (the call still really connects, peer to peer).
+  const call = useCall({ media: false });
+  const { messages } = useDirectMessages<Logged>({ filter: isCallSignal, limit: 6 });
+  const callerName = call.peer ? nameOf(call.peer.identity) : '';
+  const busy = call.status !== 'idle' && call.status !== 'ended';
+  const out = call.direction === 'outgoing' ? outgoingStatus(call) : null;
+  const inc = call.direction === 'incoming' ? incomingStatus(call) : null;
+  // Who answered (or declined): the exact endpoint, as the caller learned it.
+  const by = call.status === 'ended' ? call.endedBy : call.peer?.address;
 
   return (
     <>
       <div className="row">
         {callees.map((to) => (
-          <button key={to} className="btn primary" disabled={busy} onClick={() => call(to)}>
+          <button key={to} className="btn primary" disabled={busy} onClick={() => call.start(to, { data: true })}>
             Call {nameOf(to)}
           </button>
         ))}
       </div>
 
-      {outgoing ? (
-        <div className={`call-card ${outgoing.status}`} data-testid="outgoing" data-status={outgoing.status} role="status">
+      {out ? (
+        <div className={`call-card ${out}`} data-testid="outgoing" data-status={out} role="status">
           <span className="call-status">
-            {outgoing.status === 'calling' && `Calling ${nameOf(outgoing.to)}…`}
-            {outgoing.status === 'accepted' && `${nameOf(outgoing.to)} accepted on ${deviceOf(outgoing.by ?? '')}`}
-            {outgoing.status === 'declined' && `${nameOf(outgoing.to)} declined on ${deviceOf(outgoing.by ?? '')}`}
-            {outgoing.status === 'cancelled' && 'Call cancelled'}
-            {outgoing.status === 'ended' && 'Call ended'}
+            {out === 'calling' && `Calling ${nameOf(call.to ?? '')}…`}
+            {out === 'accepted' && `${callerName} accepted on ${deviceOf(by ?? '')}`}
+            {out === 'declined' && `${callerName} declined on ${deviceOf(by ?? '')}`}
+            {out === 'cancelled' && 'Call cancelled'}
+            {out === 'ended' && 'Call ended'}
           </span>
-          {outgoing.by ? <small>reply from {outgoing.by}</small> : null}
+          {by && (out === 'accepted' || out === 'declined') ? <small>reply from {by}</small> : null}
           <div className="row">
-            {outgoing.status === 'calling' ? (
-              <button
-                className="btn danger"
-                onClick={() => {
-                  signal(outgoing.to, { type: 'call-cancel', callId: outgoing.callId });
-                  setOutgoing({ ...outgoing, status: 'cancelled' });
-                }}
-              >
+            {out === 'calling' ? (
+              <button className="btn danger" onClick={call.hangUp}>
                 Cancel
               </button>
             ) : null}
-            {outgoing.status === 'accepted' ? (
-              <button
-                className="btn danger"
-                onClick={() => {
-                  signal(outgoing.by!, { type: 'call-hangup', callId: outgoing.callId });
-                  setOutgoing({ ...outgoing, status: 'ended' });
-                }}
-              >
+            {out === 'accepted' ? (
+              <button className="btn danger" onClick={call.hangUp}>
                 Hang up
               </button>
             ) : null}
@@ -140,37 +78,31 @@ function CallPhone({ identity, callees }: { identity: string; callees: string[] 
         </div>
       ) : null}
 
-      {incoming ? (
-        <div className={`call-card ${incoming.status}`} data-testid="incoming" data-status={incoming.status} role={incoming.status === 'ringing' ? 'alert' : 'status'}>
+      {inc ? (
+        <div className={`call-card ${inc}`} data-testid="incoming" data-status={inc} role={inc === 'ringing' ? 'alert' : 'status'}>
           <span className="call-status">
-            {incoming.status === 'ringing' ? <PhoneIcon /> : null}
-            {incoming.status === 'ringing' && `${callerName} is calling…`}
-            {incoming.status === 'accepted' && `In a call with ${callerName}`}
-            {incoming.status === 'declined' && `You declined ${callerName}`}
-            {incoming.status === 'elsewhere' && `${incoming.elsewhere?.answer === 'accepted' ? 'Answered' : 'Declined'} on ${incoming.elsewhere?.device}`}
-            {incoming.status === 'cancelled' && `Missed call from ${callerName}`}
-            {incoming.status === 'ended' && `Call with ${callerName} ended`}
+            {inc === 'ringing' ? <PhoneIcon /> : null}
+            {inc === 'ringing' && `${callerName} is calling…`}
+            {inc === 'accepted' && `In a call with ${callerName}`}
+            {inc === 'declined' && `You declined ${callerName}`}
+            {inc === 'elsewhere' && `${call.endedDetail === 'declined' ? 'Declined' : 'Answered'} on ${deviceOf(call.endedBy ?? '')}`}
+            {inc === 'cancelled' && `Missed call from ${callerName}`}
+            {inc === 'ended' && `Call with ${callerName} ended`}
           </span>
-          <small>from {incoming.from}</small>
-          {incoming.status === 'ringing' ? (
+          <small>from {call.peer?.address}</small>
+          {inc === 'ringing' ? (
             <div className="row">
-              <button className="btn ok" onClick={() => answer(true)}>
+              <button className="btn ok" onClick={() => call.accept()}>
                 Accept
               </button>
-              <button className="btn danger" onClick={() => answer(false)}>
+              <button className="btn danger" onClick={() => call.decline()}>
                 Decline
               </button>
             </div>
           ) : null}
-          {incoming.status === 'accepted' ? (
+          {inc === 'accepted' ? (
             <div className="row">
-              <button
-                className="btn danger"
-                onClick={() => {
-                  signal(incoming.from, { type: 'call-hangup', callId: incoming.callId });
-                  setIncoming({ ...incoming, status: 'ended' });
-                }}
-              >
+              <button className="btn danger" onClick={call.hangUp}>
                 Hang up
               </button>
             </div>
@@ -178,13 +110,15 @@ function CallPhone({ identity, callees }: { identity: string; callees: string[] 
         </div>
       ) : null}
 
-      {!incoming && !outgoing ? <p className="idle">Idle. Start a call, or wait for one.</p> : null}
+      {call.status === 'idle' ? <p className="idle">Idle. Start a call, or wait for one.</p> : null}
 
-      <p className="section-label">Signals</p>
+      <p className="section-label">Signals received</p>
       <ul className="call-log" aria-label={`Signals of ${nameOf(identity)}`}>
-        {log.length === 0 ? <li>none yet</li> : null}
-        {log.map((l, i) => (
-          <li key={i}>{l}</li>
+        {messages.length === 0 ? <li>none yet</li> : null}
+        {messages.map((m, i) => (
+          <li key={i}>
+            ← {m.type} from {m.from}
+          </li>
         ))}
       </ul>
     </>
@@ -197,9 +131,10 @@ interface CallDemoProps {
 }
 
 /**
- * Call invite: a direct message to an identity (`send({ to: 'bob', type: 'call-invite' })`) rings every
- * device of that user. Accepting on one device replies to the caller's exact endpoint (`msg.from`) and tells
- * the user's other devices (`to: 'bob'`, which never echoes to the sender) to stop ringing.
+ * Call invite, with `useCall` (react-signal-service/calls): `call.start('bob')` sends a `call-invite` direct message
+ * to the identity, so every device of that user rings. Accepting on one device answers the caller's exact endpoint;
+ * the caller then tells the callee's devices (`call-answered`) who answered, and the others stop ringing
+ * (`answered-elsewhere`). The signals are a documented convention over direct messages (PROTOCOL.md, "Calls").
  */
 function CallInviteDemo({ endpoints }: CallDemoProps) {
   const panes = endpoints.slice(0, 4).map((e) => ({ identity: e.split('/')[0]!, device: e.split('/')[1] ?? 'web' }));

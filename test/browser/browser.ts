@@ -79,13 +79,13 @@ export function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-/** Launch Chromium with a fresh profile directory (removed by `close`). */
-export async function launch(): Promise<Browser> {
+/** Launch Chromium with a fresh profile directory (removed by `close`); `extraArgs` are added to the flags. */
+export async function launch(extraArgs: string[] = []): Promise<Browser> {
   const profile = mkdtempSync(join(tmpdir(), 'rss-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    args: FLAGS,
+    args: [...FLAGS, ...extraArgs],
     viewport: { width: 1280, height: 800 },
     timeout: 30_000,
   });

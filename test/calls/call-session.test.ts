@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { CallSession, type CallOptions } from '../../src/calls/call-session.js';
+import { createCallSession, type CallSession, type CallOptions } from '../../src/calls/call-session.js';
 import type { Payload, Signal, WebSocketConstructor } from '../../src/client/index.js';
 import { startTestServer, type TestServer } from '../../src/testing/index.js';
 import { sleep, waitFor } from '../helpers/wait.js';
@@ -40,7 +40,7 @@ async function setup(names: string[], options: CallOptions = {}, cut?: ReturnTyp
   for (const n of names) {
     const [identity, device] = n.split('/');
     const sig = (await srv.connect(identity!, device, cut && n === names[names.length - 1] ? { WebSocket: cut.WS } : {})) as Signal<Payload>;
-    const call = new CallSession(sig, { ...base, ...options });
+    const call = createCallSession(sig, { ...base, ...options });
     sessions.push(call);
     out.push({ sig, call, name: n });
   }
@@ -63,7 +63,7 @@ describe('CallSession over a real server (fake RTCPeerConnection)', () => {
     expect(st(alice!.call).peer?.address).toMatch(/^bob\/tablet\//);
     expect(st(tablet!.call).dataChannel).not.toBeNull();
     await waitFor(() => st(phone!.call).status === 'ended', 5000, 'phone stops ringing');
-    expect(st(phone!.call).endedReason).toBe('answered-elsewhere');
+    expect(st(phone!.call)).toMatchObject({ endedReason: 'answered-elsewhere', endedDetail: 'accepted', endedBy: st(alice!.call).peer?.address });
     expect(st(alice2!.call).status).toBe('idle');
     expect(seen2).toEqual([]);
     // Signals of the set-up: a handful of negotiation messages, far fewer than one per candidate.
@@ -86,6 +86,7 @@ describe('CallSession over a real server (fake RTCPeerConnection)', () => {
     bob!.call.decline();
     await waitFor(() => st(alice!.call).status === 'ended', 5000, 'declined');
     expect(st(alice!.call).endedReason).toBe('declined');
+    expect(st(alice!.call).endedBy).toMatch(/^bob\/web\//); // the caller learns which endpoint declined
     expect(st(bob!.call).endedReason).toBe('declined');
     // cancel
     alice!.call.start('bob');
@@ -109,6 +110,16 @@ describe('CallSession over a real server (fake RTCPeerConnection)', () => {
     expect(st(carol!.call).endedReason).toBe('busy');
     expect(st(bob!.call)).toMatchObject({ status: 'incoming', id: st(alice!.call).id });
     expect(() => alice!.call.start('carol')).toThrow(/in progress/);
+  });
+
+  it('calling the one whose call is ringing here accepts it', async () => {
+    const [alice, bob] = await setup(['alice/web', 'bob/web']);
+    alice!.call.start('bob', { data: true });
+    await waitFor(() => st(bob!.call).status === 'incoming', 5000, 'ring');
+    bob!.call.start('alice', { data: true });
+    await waitFor(() => st(alice!.call).status === 'connected' && st(bob!.call).status === 'connected', 5000, 'connected');
+    expect(st(bob!.call).id).toBe(st(alice!.call).id);
+    expect(st(bob!.call).direction).toBe('incoming');
   });
 
   it('mutual calls at the same moment end in exactly one call', async () => {
@@ -160,5 +171,44 @@ describe('CallSession over a real server (fake RTCPeerConnection)', () => {
     await sleep(300);
     expect(st(alice!.call).status).toBe('connected');
     expect(st(bob!.call).status).toBe('connected');
+  });
+
+  it('getIceServers is asked per call and its servers reach the RTCPeerConnection; its failure ends the call failed', async () => {
+    let asked = 0;
+    const turn = [{ urls: 'turn:turn.example.org', username: 'u', credential: 'c' }];
+    const [alice, bob] = await setup(['alice/web', 'bob/web'], { getIceServers: async () => (asked++, turn) });
+    alice!.call.start('bob', { data: true });
+    await waitFor(() => st(bob!.call).status === 'incoming', 5000, 'ring');
+    bob!.call.accept();
+    await waitFor(() => st(alice!.call).status === 'connected', 5000, 'connected');
+    expect(asked).toBe(2);
+    expect((st(alice!.call).pc as unknown as FakePC).config).toEqual({ iceServers: turn });
+    alice!.call.hangUp();
+    bob!.call.options = { ...bob!.call.options, getIceServers: () => Promise.reject(new Error('no TURN today')) };
+    await waitFor(() => st(bob!.call).status === 'ended', 5000, 'hung up');
+    alice!.call.start('bob', { data: true });
+    await waitFor(() => st(bob!.call).status === 'incoming', 5000, 'ring 2');
+    bob!.call.accept();
+    await waitFor(() => st(bob!.call).status === 'ended', 5000, 'failed');
+    expect(st(bob!.call)).toMatchObject({ endedReason: 'failed', endedDetail: 'getIceServers: no TURN today' });
+  });
+
+  it('busy: false leaves a second call ringing on my other devices; media that cannot be had ends the call failed', async () => {
+    const [alice, bob, bob2, carol] = await setup(['alice/web', 'bob/web', 'bob/tab', 'carol/web'], { busy: false });
+    alice!.call.start('bob/web');
+    await waitFor(() => st(bob!.call).status === 'incoming', 5000, 'bob/web rings');
+    carol!.call.start('bob');
+    await waitFor(() => st(bob2!.call).status === 'incoming' && st(bob2!.call).peer?.identity === 'carol', 5000, 'bob/tab rings for carol');
+    await sleep(100);
+    expect(st(carol!.call).status).toBe('outgoing'); // no busy answer from bob/web
+    expect(st(bob!.call).peer?.identity).toBe('alice');
+    carol!.call.hangUp();
+    alice!.call.hangUp();
+    await waitFor(() => st(bob!.call).status === 'ended', 5000, 'cancelled');
+    alice!.call.reset();
+    alice!.call.start('bob/web', { media: () => Promise.reject(new Error('camera denied')) });
+    await waitFor(() => st(alice!.call).status === 'ended', 5000, 'failed');
+    expect(st(alice!.call)).toMatchObject({ endedReason: 'failed', endedDetail: 'media: camera denied' });
+    await waitFor(() => st(bob!.call).status === 'ended' && st(bob!.call).endedReason === 'cancelled' && st(bob!.call).id === st(alice!.call).id, 5000, 'callee told');
   });
 });

@@ -51,7 +51,14 @@ export class FakePC {
     this.iceGen++;
     this.#need(true);
   }
-  addEventListener(): void {}
+  readonly #listeners = new Map<string, ((e: unknown) => void)[]>();
+  addEventListener(type: string, fn: (e: unknown) => void): void {
+    this.#listeners.set(type, [...(this.#listeners.get(type) ?? []), fn]);
+  }
+  #stateChanged(): void {
+    this.onconnectionstatechange?.();
+    for (const fn of this.#listeners.get('connectionstatechange') ?? []) fn({});
+  }
 
   async setLocalDescription(d?: RTCSessionDescriptionInit): Promise<void> {
     await tick();
@@ -110,7 +117,7 @@ export class FakePC {
     const conn: RTCPeerConnectionState = state === 'failed' ? 'failed' : state === 'connected' ? 'connected' : state === 'disconnected' ? 'disconnected' : this.connectionState;
     if (conn !== this.connectionState) {
       this.connectionState = conn;
-      this.onconnectionstatechange?.();
+      this.#stateChanged();
     }
   }
 
@@ -158,7 +165,7 @@ export class FakePC {
       this.iceConnectionState = 'connected';
       this.oniceconnectionstatechange?.();
       this.connectionState = 'connected';
-      this.onconnectionstatechange?.();
+      this.#stateChanged();
     }, 5);
   }
 }

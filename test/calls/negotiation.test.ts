@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Negotiator } from '../../src/calls/negotiation.js';
+import { createNegotiator, type Negotiator } from '../../src/calls/negotiation.js';
 import type { NegotiationSignal } from '../../src/calls/signals.js';
 import { asPC, FakePC } from './fake-pc.js';
 import { sleep, waitFor } from '../helpers/wait.js';
@@ -18,8 +18,8 @@ function pair(delay = 3) {
     list.push(s);
     setTimeout(() => void to().receive({ ...s, call: 'c' } as NegotiationSignal), delay);
   };
-  na = new Negotiator(asPC(a), { polite: false, send: link(() => nb, sent.a), onError: (e) => errors.push(e) });
-  nb = new Negotiator(asPC(b), { polite: true, send: link(() => na, sent.b), onError: (e) => errors.push(e) });
+  na = createNegotiator(asPC(a), { polite: false, send: link(() => nb, sent.a), onError: (e) => errors.push(e) });
+  nb = createNegotiator(asPC(b), { polite: true, send: link(() => na, sent.b), onError: (e) => errors.push(e) });
   return { a, b, na, nb, sent, errors };
 }
 
@@ -92,7 +92,7 @@ describe('Negotiator (perfect negotiation over a fake RTCPeerConnection)', () =>
   it('the waiting end makes no offer before the peer’s; a closed negotiator sends nothing', async () => {
     const a = new FakePC();
     const sent: Sig[] = [];
-    const n = new Negotiator(asPC(a), { polite: true, waitForOffer: true, send: (s) => sent.push(s) });
+    const n = createNegotiator(asPC(a), { polite: true, waitForOffer: true, send: (s) => sent.push(s) });
     a.addTrack();
     await sleep(30);
     expect(sent).toEqual([]);
