@@ -132,8 +132,12 @@ export function expects(leaf: Leaf, fromText: boolean): string {
     .join(' or ');
 }
 
-/** A flag's or a variable's text as the value the schema checks (a number, a boolean), else the text itself. */
+/** Whether an option takes a list (a repeatable flag; a variable lists values separated by commas or spaces). */
+const isList = (leaf: Leaf): boolean => unwrap(leaf.schema).def.type === 'array';
+
+/** A flag's or a variable's text as the value the schema checks (a number, a boolean, a list), else the text itself. */
 function fromText(leaf: Leaf, raw: string): unknown {
+  if (isList(leaf)) return raw.split(/[\s,]+/).filter(Boolean);
   for (const b of bases(leaf.schema)) {
     if (b.kind === 'int' && /^[+-]?\d+(\.\d+)?(e\d+)?$/i.test(raw.trim())) return Number(raw);
     if (b.kind === 'boolean') {
@@ -237,7 +241,9 @@ function flagSource(argv: Argv): Source {
   for (const { leaf, value, flag } of argv.options) {
     // A bare boolean flag means true (for an inverted one, `--allow-no-exp`: requireExp false).
     const v = value === true ? !leaf.meta.inverted : fromText(leaf, value);
-    setPath(s.values, leaf.path, v);
+    // A list's flag may be repeated: its values add up.
+    const before = isList(leaf) ? getPath(s.values, leaf.path) : undefined;
+    setPath(s.values, leaf.path, Array.isArray(before) && Array.isArray(v) ? [...before, ...v] : v);
     s.raw.set(leaf.key, value);
     s.label.set(leaf.key, flag);
   }
@@ -443,7 +449,8 @@ export function printable(config: Config): Record<string, unknown> {
   for (const leaf of leaves) {
     const v = getPath(config, leaf.path);
     if (v === undefined) continue;
-    const shown = v === Infinity ? 'unlimited' : leaf.meta.secret === 'value' ? REDACTED : leaf.meta.secret === 'url' && typeof v === 'string' ? redactUrl(v) : v;
+    const url = (x: unknown): unknown => (typeof x === 'string' ? redactUrl(x) : x);
+    const shown = v === Infinity ? 'unlimited' : leaf.meta.secret === 'value' ? REDACTED : leaf.meta.secret === 'url' ? (Array.isArray(v) ? v.map(url) : url(v)) : v;
     setPath(out, leaf.path, shown);
   }
   return out;

@@ -53,7 +53,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     process.stdout.write(`${JSON.stringify(printable(config), null, 2)}\n`);
     return 0;
   }
-  const { port, host, devTokens, redis } = config;
+  const { port, host, devTokens, redis, webhook } = config;
   let broker: Broker | undefined;
   if (redis.url) {
     try {
@@ -77,6 +77,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     devTokens,
     limits: config.limits,
     ...(broker ? { broker } : {}),
+    ...(webhook.urls?.length ? { webhook: { ...webhook, urls: webhook.urls, secret: webhook.secret!, onWarning: warn } } : {}),
     // The server puts `publicUrl` in dev tokens' `aud` (never a request's Host header when it is set).
     ...(devTokenAudience ? { publicUrl: devTokenAudience } : {}),
   });

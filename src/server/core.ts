@@ -13,6 +13,7 @@ import type { Refusal } from './admission.js';
 import type { VerifiedToken } from './auth.js';
 import type { Authorize } from './authorize.js';
 import { MemoryBroker, type Broker, type BrokerHandlers, type BrokerLink } from './broker.js';
+import type { MembershipHooks } from './membership-hooks.js';
 import { CallQueue } from './call-queue.js';
 import { Channels } from './channels.js';
 import type { CoreContext } from './core-context.js';
@@ -40,6 +41,8 @@ export interface CoreOptions {
   verifyToken?: (jwt: string) => Promise<VerifiedToken>;
   /** Clock, for tests. @default Date.now */
   now?: () => number;
+  /** Told of every join, leave and state (webhooks use it; see membership-hooks.ts). */
+  membership?: MembershipHooks;
 }
 
 /** Counters returned by `stats()`. */
@@ -79,7 +82,7 @@ export class SignalCore {
     this.verifyToken = opts.verifyToken;
     // The parts exist before the broker is attached, so its handlers reach them whenever it calls; `linkP` is set
     // next, before any part can read it.
-    const ctx = (this.ctx = { limits: this.limits, link: null } as { -readonly [K in keyof CoreContext]: CoreContext[K] });
+    const ctx = (this.ctx = { limits: this.limits, link: null, ...(opts.membership ? { hooks: opts.membership } : {}) } as { -readonly [K in keyof CoreContext]: CoreContext[K] });
     const open: LocalChannels = new Map();
     this.routes = new DirectRoutes(ctx, (s, code, reason) => this.evict(s, code, reason));
     this.sync = new RosterSync(ctx, open);
@@ -251,6 +254,7 @@ export class SignalCore {
 
   /** Close `s` with `code` after leaving its channels (presence leaves now): replaced, expired, shutdown. */
   private evict(s: Session, code: number, reason: string): void {
+    if (code === CLOSE.REPLACED) this.ctx.hooks?.replaced(s);
     this.disconnect(s);
     s.closed = false;
     s.close(code, reason);

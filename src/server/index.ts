@@ -4,3 +4,4 @@ export { MemoryBroker, channelTopic, identityTopic, type Broker, type BrokerLink
 export { RedisBroker, type RedisBrokerOptions } from './redis-broker.js';
 export { SignalCore, type CoreOptions, type CoreStats, type Authorize } from './core.js';
 export type { Transport, OutFrame } from './session.js';
+export { verifyWebhook, type WebhookOptions, type WebhookEvent, type WebhookEventType, type WebhookEventData, type WebhookPayload, type LeaveReason, type DeliveryOptions, type EndpointStats, type VerifyWebhookOptions, type VerifyWebhookResult } from './webhooks/index.js';

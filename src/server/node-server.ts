@@ -8,6 +8,7 @@ import { SignalCore, type CoreOptions, type CoreStats } from './core.js';
 import type { Session } from './session.js';
 import { readBody } from './http-body.js';
 import { closeWithin, wsTransport } from './ws-transport.js';
+import { Webhooks, type EndpointStats, type WebhookOptions } from './webhooks/index.js';
 
 /** Options of {@link createSignalServer}. */
 export interface SignalServerOptions extends AuthOptions, Omit<CoreOptions, 'now'> {
@@ -19,6 +20,8 @@ export interface SignalServerOptions extends AuthOptions, Omit<CoreOptions, 'now
   publicUrl?: string;
   /** Serve `POST /token` (development only; never on unless asked). @default false */
   devTokens?: boolean;
+  /** POST membership events to your backend, signed (README "Webhooks"). @default none */
+  webhook?: WebhookOptions;
 }
 
 /** Stats of a running server. */
@@ -40,6 +43,8 @@ export interface SignalServer {
   stats(): SignalServerStats;
   /** The transport-free core (for embedding and tests). */
   readonly core: SignalCore;
+  /** Webhook delivery counters per URL (`[]` without `webhook`). */
+  webhookStats(): EndpointStats[];
 }
 
 function destroyOnError(this: Duplex): void {
@@ -71,7 +76,10 @@ const TOKEN_BODY_LIMIT = 4096;
 /** Create a signal server on `ws` + `node:http`. */
 export function createSignalServer(options: SignalServerOptions): SignalServer {
   const verify = createVerifier(options);
-  const core = new SignalCore({ ...options, verifyToken: verify });
+  const webhooks = options.webhook ? new Webhooks(options.webhook, options.broker) : null;
+  const core = new SignalCore({ ...options, verifyToken: verify, ...(webhooks ? { membership: webhooks.hooks } : {}) });
+  const webhooksStarted = webhooks?.start(core.nodeId);
+  webhooksStarted?.catch(() => {}); // awaited (and thrown) by listen()
   const limits = core.limits;
   /** Every open socket (accepted or being refused); tracked here rather than by `ws`, which adds a closure per socket. */
   const sockets = new Set<SignalSocket>();
@@ -254,6 +262,7 @@ export function createSignalServer(options: SignalServerOptions): SignalServer {
         });
       });
       await core.ready();
+      await webhooksStarted;
       const addr = srv.address();
       const actual = typeof addr === 'object' && addr ? addr.port : port;
       const h = host.includes(':') ? `[${host}]` : host;
@@ -268,6 +277,7 @@ export function createSignalServer(options: SignalServerOptions): SignalServer {
       for (const s of attached) s.off('upgrade', onUpgrade);
       const closed = own ? new Promise<void>((r) => own!.close(() => r())) : Promise.resolve();
       await core.shutdown(CLOSE.GOING_AWAY, 'server shutting down');
+      await webhooks?.close(); // members' leaves reported, queued events delivered (bounded)
       // Give close handshakes a moment, then drop whatever is left.
       const deadline = Date.now() + 1000;
       while (sockets.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
@@ -279,6 +289,7 @@ export function createSignalServer(options: SignalServerOptions): SignalServer {
     stats() {
       return { ...core.stats(), sockets: sockets.size };
     },
+    webhookStats: () => webhooks?.stats() ?? [],
   };
 }
 
