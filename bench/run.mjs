@@ -1,6 +1,6 @@
 // `npm run bench`: every workload of issue 7 side by side with the peers, in one run (≤ 5 min on 2 cores).
 // Servers and the load generator are separate processes (lib/proc.mjs); see BENCHMARKS.md for the method.
-//   node bench/run.mjs [--quick] [--profile] [--no-presence] [--only fanout,memory,crowd,bundles,rerenders,redis]
+//   node bench/run.mjs [--quick] [--profile] [--no-presence] [--only fanout,memory,crowd,bundles,rerenders,redis,webhooks]
 //   --quick: N=500 only, one round (writes results/partial*.json, not latest.json / BENCHMARKS.md);
 //   --profile: our fan-out server runs with --cpu-prof into bench/results/profiles/;
 //   --no-presence: the memory workload joins without presence (diagnosis); --only: a subset (partial output).
@@ -312,6 +312,14 @@ function redisRows(d) {
   }
 }
 
+/** Rows from bench/webhook-bench.mjs (webhook delivery latency, two processes over Redis). */
+function webhookRows(d) {
+  if (!d || typeof d !== 'object' || d.transitionP99Ms == null) return;
+  const what = `${d.processes} processes over Redis, batchDelayMs ${d.batchDelayMs}, ${d.delivered}/${d.events} events`;
+  rows.push({ name: `webhook delivery p99: transition -> receiver (${what})`, unit: 'ms', ours: d.transitionP99Ms, ...noPeer, better: 'lower', target: null });
+  rows.push({ name: `webhook delivery p99: client's join/leave request -> receiver (${what})`, unit: 'ms', ours: d.requestP99Ms, ...noPeer, better: 'lower', target: null });
+}
+
 async function main() {
   mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
   // Our server runs from dist/ (what users install), so build it from the current src/ first.
@@ -337,6 +345,11 @@ async function main() {
     const r = f ? jsonScript(`bench/${f}`, 'redis') : (log('redis: bench/redis-bench.* not present, skipped'), null);
     raw.redis = r;
     if (r) redisRows(r);
+  }
+  if (want('webhooks')) {
+    const r = jsonScript('bench/webhook-bench.mjs', 'webhooks');
+    raw.webhooks = r;
+    if (r) webhookRows(r);
   }
   const machine = { cores: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version, platform: `${process.platform} ${process.arch}` };
   const date = new Date().toISOString();
