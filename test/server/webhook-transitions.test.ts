@@ -134,5 +134,35 @@ describe('transition stores against the model', () => {
       const r = new Redis(redis.url);
       await r.flushall().finally(() => r.disconnect());
     });
+
+    it('a node whose heartbeat lapsed is reaped once by another (reason lost), then puts its members back itself', { timeout: 30_000 }, async () => {
+      const prefix = 'lapse:';
+      const got: Transition[] = [];
+      // a beats every 3 s (its key lives 3.1 s): the key deleted below stays gone until b or c has swept.
+      const a = new RedisTransitionStore({ url: redis.url, prefix, ttlMs: 900, heartbeatMs: 3000 });
+      const b = new RedisTransitionStore({ url: redis.url, prefix, ttlMs: 900 });
+      const c = new RedisTransitionStore({ url: redis.url, prefix, ttlMs: 900 });
+      const r = new Redis(redis.url);
+      try {
+        await a.start('nodea1', (ts) => got.push(...ts));
+        await b.start('nodeb2', (ts) => got.push(...ts));
+        await c.start('nodec3', (ts) => got.push(...ts));
+        a.join({ channel: 'room', identity: 'alice', endpoint: 'alice/p/nodea10' });
+        b.join({ channel: 'room', identity: 'bob', endpoint: 'bob/p/nodeb20' });
+        await waitFor(() => got.length === 3, 5000, 'occupied + 2 joined');
+        // Node a stalls past its heartbeat (simulated: its key goes); b and c sweep, one of them reaps it.
+        await r.del('lapse:wh:b:nodea1');
+        await waitFor(() => got.some((t) => t.type === 'member.left'), 5000, 'alice reaped');
+        // a's next heartbeat finds its own key gone and its entry reaped: alice joins again.
+        await waitFor(() => got.filter((t) => t.type === 'member.joined' && t.identity === 'alice').length === 2, 8000, 'alice back');
+        await new Promise((res) => setTimeout(res, 1000));
+        expect(got.sort((x, y) => x.seq - y.seq).map(show)).toEqual(['channel.occupied room', 'member.joined room alice', 'member.joined room bob', 'member.left room alice', 'member.joined room alice']);
+        expect(got.find((t) => t.type === 'member.left')!.reason).toBe('lost');
+        expect(await r.hget('lapse:wh:c:room', 'alice')).toBe('1');
+      } finally {
+        await Promise.all([a.close(), b.close(), c.close()]);
+        r.disconnect();
+      }
+    });
   });
 });
