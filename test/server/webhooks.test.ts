@@ -166,11 +166,13 @@ describe('webhooks, one process', () => {
       await Promise.all(cs.map((c) => c.join(`room${round}`)));
       await Promise.all(cs.map((c) => c.leave(`room${round}`)));
     }
-    // 5 rounds x (1 occupied + 20 joined + 20 left + 1 vacated) = 210 events; 10 in the hung POST, at most 50 queued
+    // 5 rounds x (1 occupied + 20 joined + 20 left + 1 vacated) = 210 events; at most 10 in the hung POST, 50 queued
     await waitFor(() => srv.webhookStats()[0]!.dropped >= 150, 5000, 'overflow counted');
     const st = srv.webhookStats()[0]!;
     expect(st.queued).toBeLessThanOrEqual(50);
-    expect(st.dropped + st.queued + 10).toBe(210);
+    const inFlight = 210 - st.dropped - st.queued; // the one POST that hangs: 1 to 10 events (maxBatch)
+    expect(inFlight).toBeGreaterThanOrEqual(1);
+    expect(inFlight).toBeLessThanOrEqual(10);
     expect(hung.posts).toBe(1);
     expect(warnings.some((w) => /queue full/.test(w))).toBe(true);
   });
