@@ -119,6 +119,20 @@ describe('webhooks across processes (Redis)', () => {
     expect(elapsed).toBeLessThan(TTL_MS + 1000);
   });
 
+  it('SIGTERM: the members of a process that shuts down leave at once (reason disconnected), delivered before it exits', async () => {
+    const [a, b] = await servers(2);
+    const alice = await client(a!, 'alice');
+    const bob = await client(b!, 'bob');
+    await Promise.all([alice.join('room'), bob.join('room'), alice.join('solo')]);
+    await waitFor(() => rec.of('member.joined').length === 3, 8000, 'joined');
+    expect(await a!.kill('SIGTERM')).toBe(0);
+    await waitFor(() => rec.of('channel.vacated', 'solo').length === 1 && rec.of('member.left', 'room').length === 1, 2000, 'leaves delivered by the exiting process');
+    await sleep(TTL_MS); // the survivor's sweep finds nothing left to reap
+    expect(story('room').slice(-1)).toEqual(['member.left alice']);
+    expect(rec.of('member.left', 'room')[0]!.data).toMatchObject({ reason: 'disconnected' });
+    expect(rec.of('member.left')).toHaveLength(2);
+  });
+
   it('replaces across processes: no left/joined pair (the old process alive, then dead)', async () => {
     const [a, b, c] = await servers(3, { SIGNAL_WEBHOOK_REPLACE_GRACE_MS: '2000' });
     const old = await client(a!, 'alice', 'phone');
