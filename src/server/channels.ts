@@ -37,15 +37,14 @@ export class Channels {
   }
 
   /** `signal.join`: async (authorize, the roster read, the replay); replies with the channel's facts. */
-  async join(s: Session, params: JoinParams, rpcId: RpcId | undefined): Promise<void> {
+  join(s: Session, params: JoinParams, rpcId: RpcId | undefined): Promise<void> {
     // A presence change is a leave and a join here, but no membership change for the hooks (webhooks): unless the
     // rejoin is refused, then the member has left.
-    const rejoin = this.ctx.hooks !== undefined && s.inChannel(params.id) && s.presenceIn(params.id) !== (params.presence === true);
-    try {
-      await this.joinOnce(s, params, rpcId);
-    } finally {
-      if (rejoin && !s.inChannel(params.id)) this.ctx.hooks?.left(s, params.id);
-    }
+    const hooks = this.ctx.hooks;
+    if (!hooks || !s.inChannel(params.id) || s.presenceIn(params.id) === (params.presence === true)) return this.joinOnce(s, params, rpcId);
+    return this.joinOnce(s, params, rpcId).finally(() => {
+      if (!s.inChannel(params.id)) hooks.left(s, params.id);
+    });
   }
 
   private async joinOnce(s: Session, params: JoinParams, rpcId: RpcId | undefined): Promise<void> {
