@@ -9,6 +9,9 @@ import { Redis } from 'ioredis';
 import { killAllSpawned, spawnServer, startRedisServer, type RedisServer, type ServerProcess } from './helpers.js';
 import { Raw, startReceiver, type Receiver } from '../helpers/webhook-receiver.js';
 import { sleep, waitFor } from '../helpers/wait.js';
+import { TcpProxy } from '../server/tcp-proxy.js';
+// @ts-expect-error plain ESM helper without types
+import { freePort } from '../../scripts/redis-test-server.mjs';
 
 const SECRET = 'redis-webhooks-secret-0123456789abcdef';
 const HOOK_SECRET = 'a plain webhook secret';
@@ -37,11 +40,11 @@ afterEach(async () => {
   await r.flushall().finally(() => r.disconnect());
 });
 
-async function servers(n: number, env: Record<string, string> = {}): Promise<ServerProcess[]> {
+async function servers(n: number, env: Record<string, string> = {}, redisUrl = redis.url): Promise<ServerProcess[]> {
   rec = await startReceiver(HOOK_SECRET);
   const out = await Promise.all(
     Array.from({ length: n }, () =>
-      spawnServer(redis.url, SECRET, { SIGNAL_WEBHOOK_URLS: rec.url, SIGNAL_WEBHOOK_SECRET: HOOK_SECRET, SIGNAL_REDIS_TTL_MS: String(TTL_MS), ...env }),
+      spawnServer(redisUrl, SECRET, { SIGNAL_WEBHOOK_URLS: rec.url, SIGNAL_WEBHOOK_SECRET: HOOK_SECRET, SIGNAL_REDIS_TTL_MS: String(TTL_MS), ...env }),
     ),
   );
   procs.push(...out);
@@ -170,5 +173,28 @@ describe('webhooks across processes (Redis)', () => {
     await waitFor(() => rec.of('channel.vacated').length === 1, 8000, 'vacated');
     const after = rec.events.filter((e) => e.type === 'member.left' || e.type === 'channel.vacated').map((e) => `${e.type}${'identity' in e.data ? ` ${e.data.identity}` : ''}`);
     expect(after).toEqual(['member.left alice', 'member.left bob', 'channel.vacated']);
+  });
+
+  it('Redis unreachable for longer than the heartbeat expiry, data kept: no event when it is back', async () => {
+    const proxy = await new TcpProxy(redis.port).start();
+    try {
+      const [a, b] = await servers(2, {}, `redis://127.0.0.1:${proxy.port}`);
+      const alice = await client(a!, 'alice');
+      const bob = await client(b!, 'bob');
+      await Promise.all([alice.join('room'), bob.join('room')]);
+      await waitFor(() => rec.of('member.joined').length === 2, 8000, 'joined');
+      proxy.retarget((await freePort()) as number); // nothing listens there
+      proxy.cut();
+      await sleep(TTL_MS); // every heartbeat key expires in Redis meanwhile (0.6 TTL)
+      proxy.retarget(redis.port);
+      await sleep(2 * TTL_MS); // both processes reconnect and beat; nobody reaps the other
+      expect(story('room')).toEqual(['channel.occupied', 'member.joined alice', 'member.joined bob']);
+      await alice.leave('room');
+      await bob.leave('room');
+      await waitFor(() => rec.of('channel.vacated').length === 1, 8000, 'vacated');
+      expect(story('room').slice(3)).toEqual(['member.left alice', 'member.left bob', 'channel.vacated']);
+    } finally {
+      await proxy.close();
+    }
   });
 });

@@ -6,6 +6,9 @@
  * - A SIGKILLed process: its heartbeat (`P b:<node>`, expiry 0.6 TTL, refreshed every TTL/3) lapses; every TTL/5 each
  *   process looks for nodes without one and runs REAP, which undoes a batch of the dead node's entries atomically:
  *   whoever's script removes an entry reports its `member.left`/`channel.vacated` (reason `lost`), within 0.8 TTL.
+ * - After (re)connecting a process reaps nothing for one TTL: an outage longer than the heartbeat's expiry leaves
+ *   every heartbeat expired, and each live process needs a heartbeat interval to write its own again. (A process cut
+ *   off from Redis while the others are not is reaped like a dead one, and puts its members back when it returns.)
  * - This process stalled past its heartbeat (another may have reaped it), or a command failed (Redis unreachable):
  *   on the next heartbeat it resyncs: entries Redis holds that it no longer has leave, entries it has that Redis lost
  *   join, with events (both are real transitions that the other processes saw, or never saw).
@@ -51,6 +54,8 @@ export class RedisTransitionStore implements TransitionStore {
   private readonly held = new Map<string, { e: Entry; timer: NodeJS.Timeout }>();
   private dirty = false;
   private inflight = 0;
+  /** When the connection last became ready: no reaping for a TTL after (see `sweep`). */
+  private connectedAt = 0;
   private beating = false;
   private sweeping = false;
   private closed = false;
@@ -87,7 +92,10 @@ export class RedisTransitionStore implements TransitionStore {
     r.defineCommand('whReap', { numberOfKeys: 5, lua: REAP });
     r.defineCommand('whBeat', { numberOfKeys: 3, lua: BEAT });
     r.on('error', (e: Error) => this.onError(e));
-    r.on('ready', () => void this.beat());
+    r.on('ready', () => {
+      this.connectedAt = Date.now();
+      void this.beat();
+    });
     this.redis = r;
     r.connect().catch(() => {});
     const beat = setInterval(() => void this.beat(), this.heartbeatMs);
@@ -249,7 +257,9 @@ export class RedisTransitionStore implements TransitionStore {
   /** Find nodes whose heartbeat is gone and undo their entries (each entry by exactly one process). */
   private async sweep(): Promise<void> {
     const r = this.redis;
-    if (this.sweeping || !this.ready || !r) return;
+    // Not for a TTL after (re)connecting: after an outage every live node's heartbeat has expired in Redis, and each
+    // needs a heartbeat interval to write it again; reaping at once would report its members lost (then back).
+    if (this.sweeping || !this.ready || !r || Date.now() - this.connectedAt < this.ttlMs) return;
     this.sweeping = true;
     try {
       const nodes = (await r.smembers(`${this.p}nodes`)).filter((n) => n !== this.node);
