@@ -160,7 +160,9 @@ describe('webhooks across processes (Redis)', () => {
     const [a, b] = await servers(2);
     const alice = await client(a!, 'alice');
     const bob = await client(b!, 'bob');
-    await Promise.all([alice.join('room'), bob.join('room')]);
+    await alice.join('room');
+    await waitFor(() => rec.of('member.joined').length === 1, 8000, 'alice joined'); // then bob: a known order
+    await bob.join('room');
     await waitFor(() => rec.of('member.joined').length === 2, 8000, 'joined');
     await redis.stop();
     await sleep(300);
@@ -181,7 +183,9 @@ describe('webhooks across processes (Redis)', () => {
       const [a, b] = await servers(2, {}, `redis://127.0.0.1:${proxy.port}`);
       const alice = await client(a!, 'alice');
       const bob = await client(b!, 'bob');
-      await Promise.all([alice.join('room'), bob.join('room')]);
+      await alice.join('room');
+      await waitFor(() => rec.of('member.joined').length === 1, 8000, 'alice joined'); // then bob: a known order
+      await bob.join('room');
       await waitFor(() => rec.of('member.joined').length === 2, 8000, 'joined');
       proxy.retarget((await freePort()) as number); // nothing listens there
       proxy.cut();

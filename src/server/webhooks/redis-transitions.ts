@@ -6,7 +6,7 @@
  * - A SIGKILLed process: its heartbeat (`P b:<node>`, expiry 0.6 TTL, refreshed every TTL/3) lapses; every TTL/5 each
  *   process looks for nodes without one and runs REAP, which undoes a batch of the dead node's entries atomically:
  *   whoever's script removes an entry reports its `member.left`/`channel.vacated` (reason `lost`), within 0.8 TTL.
- * - After (re)connecting a process reaps nothing for one TTL: an outage longer than the heartbeat's expiry leaves
+ * - After (re)connecting a process reaps nothing for one TTL plus 2 s (the reconnect backoff's cap): an outage longer than the heartbeat's expiry leaves
  *   every heartbeat expired, and each live process needs a heartbeat interval to write its own again. (A process cut
  *   off from Redis while the others are not is reaped like a dead one, and puts its members back when it returns.)
  * - This process stalled past its heartbeat (another may have reaped it), or a command failed (Redis unreachable):
@@ -40,6 +40,8 @@ interface Scripts {
 
 /** Entries a REAP call undoes at most (each call is one atomic step). */
 const REAP_BATCH = 200;
+/** Longest wait between reconnect attempts (the broker's too). */
+const RECONNECT_CAP_MS = 2000;
 /** REAP calls per dead node and sweep at most (the next sweep continues). */
 const REAP_ROUNDS = 50;
 
@@ -54,7 +56,7 @@ export class RedisTransitionStore implements TransitionStore {
   private readonly held = new Map<string, { e: Entry; timer: NodeJS.Timeout }>();
   private dirty = false;
   private inflight = 0;
-  /** When the connection last became ready: no reaping for a TTL after (see `sweep`). */
+  /** When the connection last became ready again after a drop: no reaping for a while after (see `sweep`). */
   private connectedAt = 0;
   private beating = false;
   private sweeping = false;
@@ -83,7 +85,7 @@ export class RedisTransitionStore implements TransitionStore {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
       commandTimeout: this.opts.commandTimeoutMs ?? 3000,
-      retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2000),
+      retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), RECONNECT_CAP_MS),
       lazyConnect: true,
     };
     const r = (this.opts.redis ? this.opts.redis.duplicate(own) : new Redis(this.opts.url!, { ...this.opts.redisOptions, ...own })) as Redis & Scripts;
@@ -92,8 +94,10 @@ export class RedisTransitionStore implements TransitionStore {
     r.defineCommand('whReap', { numberOfKeys: 5, lua: REAP });
     r.defineCommand('whBeat', { numberOfKeys: 3, lua: BEAT });
     r.on('error', (e: Error) => this.onError(e));
+    let first = true;
     r.on('ready', () => {
-      this.connectedAt = Date.now();
+      if (!first) this.connectedAt = Date.now(); // a reconnect (after an outage), not the start
+      first = false;
       void this.beat();
     });
     this.redis = r;
@@ -257,9 +261,10 @@ export class RedisTransitionStore implements TransitionStore {
   /** Find nodes whose heartbeat is gone and undo their entries (each entry by exactly one process). */
   private async sweep(): Promise<void> {
     const r = this.redis;
-    // Not for a TTL after (re)connecting: after an outage every live node's heartbeat has expired in Redis, and each
-    // needs a heartbeat interval to write it again; reaping at once would report its members lost (then back).
-    if (this.sweeping || !this.ready || !r || Date.now() - this.connectedAt < this.ttlMs) return;
+    // Not for a TTL (plus the reconnect backoff's cap) after (re)connecting: after an outage every live node's
+    // heartbeat has expired in Redis, and each needs to reconnect and beat again; reaping at once would report its
+    // members lost (then back).
+    if (this.sweeping || !this.ready || !r || Date.now() - this.connectedAt < this.ttlMs + RECONNECT_CAP_MS) return;
     this.sweeping = true;
     try {
       const nodes = (await r.smembers(`${this.p}nodes`)).filter((n) => n !== this.node);
