@@ -1,6 +1,6 @@
 // `npm run bench`: every workload of issue 7 side by side with the peers, in one run (≤ 5 min on 2 cores).
 // Servers and the load generator are separate processes (lib/proc.mjs); see BENCHMARKS.md for the method.
-//   node bench/run.mjs [--quick] [--profile] [--no-presence] [--only fanout,memory,crowd,bundles,rerenders,redis,httpapi]
+//   node bench/run.mjs [--quick] [--profile] [--no-presence] [--only fanout,memory,crowd,bundles,rerenders,redis,httpapi,webhooks]
 //   --quick: N=500 only, one round (writes results/partial*.json, not latest.json / BENCHMARKS.md);
 //   --profile: our fan-out server runs with --cpu-prof into bench/results/profiles/;
 //   --no-presence: the memory workload joins without presence (diagnosis); --only: a subset (partial output).
@@ -320,6 +320,12 @@ function httpApiRows(d) {
   rows.push({ name: `HTTP API publish into ${n} members: publishes/s`, unit: 'requests/s', ours: d.httpRequestsPerSec, peer: d.wsRequestsPerSec, peerName: ws, ratio: +(d.httpRequestsPerSec / d.wsRequestsPerSec).toFixed(3), better: 'higher', target: null });
   rows.push({ name: `HTTP API publish into ${n} members: deliveries/s`, unit: 'deliveries/s', ours: d.httpDeliveriesPerSec, peer: d.wsDeliveriesPerSec, peerName: ws, ratio: +(d.httpDeliveriesPerSec / d.wsDeliveriesPerSec).toFixed(3), better: 'higher', target: null });
   rows.push({ name: `HTTP API publish into ${n} members: p99 request to last delivery`, unit: 'ms', ours: d.httpP99Ms, peer: d.wsP99Ms, peerName: ws, ratio: +(d.httpP99Ms / d.wsP99Ms).toFixed(3), better: 'lower', target: null });
+/** Rows from bench/webhook-bench.mjs (webhook delivery latency, two processes over Redis). */
+function webhookRows(d) {
+  if (!d || typeof d !== 'object' || d.transitionP99Ms == null) return;
+  const what = `${d.processes} processes over Redis, batchDelayMs ${d.batchDelayMs}, ${d.delivered}/${d.events} events`;
+  rows.push({ name: `webhook delivery p99: transition -> receiver (${what})`, unit: 'ms', ours: d.transitionP99Ms, ...noPeer, better: 'lower', target: null });
+  rows.push({ name: `webhook delivery p99: client's join/leave request -> receiver (${what})`, unit: 'ms', ours: d.requestP99Ms, ...noPeer, better: 'lower', target: null });
 }
 
 async function main() {
@@ -352,6 +358,10 @@ async function main() {
     const r = jsonScript('bench/http-publish.mjs', 'http api');
     raw.httpApi = r;
     if (r) httpApiRows(r);
+  if (want('webhooks')) {
+    const r = jsonScript('bench/webhook-bench.mjs', 'webhooks');
+    raw.webhooks = r;
+    if (r) webhookRows(r);
   }
   const machine = { cores: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version, platform: `${process.platform} ${process.arch}` };
   const date = new Date().toISOString();

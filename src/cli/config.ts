@@ -26,9 +26,9 @@ function describe(issues: z.core.$ZodIssue[], s: Source): string[] {
       }
       continue;
     }
-    // An item of a list option is reported as the option.
-    const path = typeof issue.path[issue.path.length - 1] === 'number' ? issue.path.slice(0, -1) : issue.path;
-    const key = path.map(String).join('.');
+    // An item of a list (`webhook.urls.0`) is named by its list's option, and shown alone.
+    const item = issue.path.length > 1 && typeof issue.path[issue.path.length - 1] === 'number';
+    const key = (item ? issue.path.slice(0, -1) : issue.path).map(String).join('.');
     const leaf = byKey.get(key);
     const label = s.label.get(key) ?? s.name(key);
     if (!leaf) {
@@ -36,7 +36,7 @@ function describe(issues: z.core.$ZodIssue[], s: Source): string[] {
       out.push(group && groupMeta.get(group) ? `${label} must be an object of options, got ${JSON.stringify(getPath(s.values, issue.path))}` : `${label}: ${issue.message}`);
       continue;
     }
-    const raw = s.raw.has(key) ? s.raw.get(key) : getPath(s.values, path);
+    const raw = s.raw.has(key) && !item ? s.raw.get(key) : getPath(s.values, issue.path);
     if (typeof raw === 'string' && raw.trim() === '' && bases(leaf.schema).every((b) => b.kind === 'string')) {
       out.push(`${label} is empty: give a value or leave it out`);
       continue;

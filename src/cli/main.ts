@@ -54,7 +54,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     process.stdout.write(`${JSON.stringify(printable(config), null, 2)}\n`);
     return 0;
   }
-  const { port, host, devTokens, redis } = config;
+  const { port, host, devTokens, redis, webhook } = config;
   const { log } = await createLogger(config.logLevel, config.logFormat);
   process.on('uncaughtException', (e) => {
     log.fatal({ event: 'fault.uncaught', err: { type: e?.name, message: e?.message, stack: e?.stack } }, 'uncaught exception: exiting');
@@ -94,6 +94,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     ...(config.allowedOrigins ? { allowedOrigins: config.allowedOrigins } : {}),
     ...(config.apiKeys?.length ? { apiKeys: config.apiKeys } : {}),
     ...(broker ? { broker } : {}),
+    ...(webhook.urls?.length ? { webhook: { ...webhook, urls: webhook.urls, secret: webhook.secret!, onWarning: warn } } : {}),
     // The server puts `publicUrl` in dev tokens' `aud` (never a request's Host header when it is set).
     ...(devTokenAudience ? { publicUrl: devTokenAudience } : {}),
   });

@@ -30,7 +30,8 @@ export function printable(config: Config): Record<string, unknown> {
   for (const leaf of leaves) {
     const v = getPath(config, leaf.path);
     if (v === undefined) continue;
-    const shown = v === Infinity ? 'unlimited' : leaf.meta.secret === 'value' ? REDACTED : leaf.meta.secret === 'url' && typeof v === 'string' ? redactUrl(v) : v;
+    const url = (x: unknown): unknown => (typeof x === 'string' ? redactUrl(x) : x);
+    const shown = v === Infinity ? 'unlimited' : leaf.meta.secret === 'value' ? REDACTED : leaf.meta.secret === 'url' ? (Array.isArray(v) ? v.map(url) : url(v)) : v;
     setPath(out, leaf.path, shown);
   }
   return out;

@@ -8,6 +8,7 @@ import * as z from 'zod';
 import { DEFAULT_LIMITS, type Limits } from '../protocol/constants.js';
 import type { RedisBrokerOptions } from '../server/redis-options.js';
 import type { SignalServerOptions } from '../server/node-server.js';
+import type { WebhookOptions } from '../server/webhooks/index.js';
 
 /** What the CLI needs to know about an option beyond its type: attached to the schema through {@link cliMeta}. */
 export interface OptionMeta {
@@ -115,6 +116,24 @@ const redisShape = {
   readyTimeoutMs: option(ms(1).default(5000), { help: 'how long startup waits for Redis before starting anyway', metavar: 'MS' }),
 } satisfies { [K in keyof RedisBrokerOptions]?: z.ZodType };
 
+// ---- Webhooks (createSignalServer's `webhook` option; README "Webhooks") ----------------------------------------
+const webhookShape = {
+  urls: option(z.array(z.url({ protocol: /^https?$/ })).optional(), {
+    help: 'POST membership events to this URL (repeat the flag for several; the variable lists them with commas)',
+    metavar: 'URL',
+    flagAliases: ['webhook'],
+    expects: 'http(s) URLs',
+    secret: 'url',
+  }),
+  secret: option(text().optional(), { help: "signing secret (Standard Webhooks): whsec_<base64>, or any string", metavar: 'S', secret: 'value' }),
+  state: option(z.boolean().default(false), { help: 'also send member.state events (each state a presence member sets)' }),
+  replaceGraceMs: option(ms(0).default(5000), { help: "how long a replaced connection stays a member while its successor rejoins (no left/joined pair)", metavar: 'MS' }),
+  maxQueue: option(int(1).default(10_000), { help: 'events queued per webhook URL at most; past it the oldest are dropped (counted, logged)', metavar: 'N' }),
+  timeoutMs: option(ms(1).default(10_000), { help: 'a webhook POST with no answer by then is aborted and retried', metavar: 'MS' }),
+  maxAttempts: option(int(1, 100).default(8), { help: 'tries per batch of events (backoff with jitter between them)', metavar: 'N' }),
+} satisfies { [K in keyof WebhookOptions]?: z.ZodType };
+// ---- end of Webhooks ------------------------------------------------------------------------------------------
+
 const topShape = {
   port: option(int(0, 65535).default(7070), { help: 'port to listen on (0 picks a free one)', metavar: 'N', section: { title: 'Server' } }),
   host: option(text().default('127.0.0.1'), { help: 'interface to bind (0.0.0.0: every one)', metavar: 'H' }),
@@ -180,6 +199,10 @@ const topShape = {
   }),
   // ---- end of Server API ----
   redis: z.strictObject(redisShape).prefault({}).register(groupMeta, { title: 'Redis (several processes)' }),
+  webhook: z.strictObject(webhookShape).prefault({}).register(groupMeta, {
+    title: 'Webhooks',
+    notes: ['Signed POSTs of channel.occupied, channel.vacated, member.joined, member.left (and member.state) to your backend.'],
+  }),
   limits: z.strictObject(limitsShape).prefault({}).register(groupMeta, {
     title: 'Limits (per connection unless said otherwise; MS: milliseconds)',
     flatten: true,
@@ -201,6 +224,9 @@ export const ConfigSchema = ConfigShape.superRefine((c, ctx) => {
   }
   if (l.maxBufferedHardBytes !== undefined && l.maxBufferedHardBytes < l.maxBufferedBytes) {
     issue(['maxBufferedHardBytes'], `must be at least {limits.maxBufferedBytes} (${l.maxBufferedBytes}), got ${l.maxBufferedHardBytes}`);
+  }
+  if (c.webhook.urls?.length && c.webhook.secret === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['webhook', 'secret'], message: 'is required with {webhook.urls}: the receiver verifies each POST with it' });
   }
 }).transform((c) => ({
   ...c,

@@ -37,7 +37,17 @@ export class Channels {
   }
 
   /** `signal.join`: async (authorize, the roster read, the replay); replies with the channel's facts. */
-  async join(s: Session, params: JoinParams, rpcId: RpcId | undefined): Promise<void> {
+  join(s: Session, params: JoinParams, rpcId: RpcId | undefined): Promise<void> {
+    // A presence change is a leave and a join here, but no membership change for the hooks (webhooks): unless the
+    // rejoin is refused, then the member has left.
+    const hooks = this.ctx.hooks;
+    if (!hooks || !s.inChannel(params.id) || s.presenceIn(params.id) === (params.presence === true)) return this.joinOnce(s, params, rpcId);
+    return this.joinOnce(s, params, rpcId).finally(() => {
+      if (!s.inChannel(params.id)) hooks.left(s, params.id);
+    });
+  }
+
+  private async joinOnce(s: Session, params: JoinParams, rpcId: RpcId | undefined): Promise<void> {
     const name = params.id;
     const presence = params.presence === true;
     const limits = this.limits;
@@ -47,7 +57,7 @@ export class Channels {
       if (s.presenceIn(name) === presence) {
         return s.result(rpcId, { id: name, presence, members: this.open.get(name)?.roster.size ?? 0, address: s.address, rate: this.rate() }, limits);
       }
-      this.leave(s, name); // presence changed: rejoin with the new flag
+      this.leave(s, name, true); // presence changed: rejoin with the new flag
     }
     if (s.channelCount() >= limits.maxChannelsPerConnection) {
       return fail(ERROR.TOO_MANY_CHANNELS, `joined to ${limits.maxChannelsPerConnection} channels already`);
@@ -68,6 +78,7 @@ export class Channels {
     c.members.set(s.address, s);
     s.addChannel(name, presence);
     const old = this.routes.replacedBy(s);
+    this.ctx.hooks?.joined(s, name, old);
     if (old !== undefined && c.roster.has(old) && !c.members.has(old)) this.dropMember(c, old);
     if (presence) {
       if (!(await replayRoster(s, c, limits))) return;
@@ -89,10 +100,11 @@ export class Channels {
     s.result(rpcId, { ok: true }, this.limits);
   }
 
-  /** `s` leaves `name` (a call, a rejoin, a disconnect): a presence member's leave is announced. */
-  leave(s: Session, name: string): void {
+  /** `s` leaves `name` (a call, a rejoin, a disconnect): a presence member's leave is announced. `rejoin`: hooks not told. */
+  leave(s: Session, name: string, rejoin = false): void {
     const presence = s.presenceIn(name);
     s.removeChannel(name);
+    if (!rejoin && presence !== undefined) this.ctx.hooks?.left(s, name);
     const c = this.open.get(name);
     if (!c || c.members.get(s.address) !== s) return;
     c.members.delete(s.address);
@@ -136,6 +148,7 @@ export class Channels {
     if (hasState && c.roster.has(s.address)) {
       c.roster.set(s.address, params.state);
       void link?.setState(name, s.address, params.state);
+      this.ctx.hooks?.state(s, name, params.state);
     }
     fanOut(c, frame, s, limits);
     void link?.publish(channelTopic(name), hasState

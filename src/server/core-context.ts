@@ -4,6 +4,7 @@
  */
 import type { Limits } from '../protocol/constants.js';
 import type { BrokerLink } from './broker.js';
+import type { MembershipHooks } from './membership-hooks.js';
 
 export interface CoreContext {
   readonly limits: Limits;
@@ -11,4 +12,6 @@ export interface CoreContext {
   link: BrokerLink | null;
   /** Resolves with the link once attached. */
   readonly linkP: Promise<BrokerLink>;
+  /** Told of joins, leaves and states (webhooks); absent: nobody listens. */
+  readonly hooks?: MembershipHooks;
 }

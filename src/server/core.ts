@@ -15,6 +15,7 @@ import type { VerifiedToken } from './auth.js';
 import type { Authorize } from './authorize.js';
 import { MemoryBroker, type Broker, type BrokerHandlers, type BrokerLink } from './broker.js';
 import { inKind, KIND_BINARY, KIND_INVALID, KIND_PING, type CoreObserver, type Counters } from './observer.js';
+import type { MembershipHooks } from './membership-hooks.js';
 import { CallQueue } from './call-queue.js';
 import { Channels } from './channels.js';
 import type { CoreContext } from './core-context.js';
@@ -48,6 +49,8 @@ export interface CoreOptions {
   observer?: CoreObserver;
   /** Counters bumped per frame for metrics; `null` or absent: nothing is counted. */
   counters?: Counters | null;
+  /** Told of every join, leave and state (webhooks use it; see membership-hooks.ts). */
+  membership?: MembershipHooks;
 }
 
 /** Counters returned by `stats()`. */
@@ -96,7 +99,7 @@ export class SignalCore {
     this.counters = opts.counters ?? null;
     // The parts exist before the broker is attached, so its handlers reach them whenever it calls; `linkP` is set
     // next, before any part can read it.
-    const ctx = (this.ctx = { limits: this.limits, link: null } as { -readonly [K in keyof CoreContext]: CoreContext[K] });
+    const ctx = (this.ctx = { limits: this.limits, link: null, ...(opts.membership ? { hooks: opts.membership } : {}) } as { -readonly [K in keyof CoreContext]: CoreContext[K] });
     const open: LocalChannels = new Map();
     this.routes = new DirectRoutes(ctx, (s, code, reason) => this.evict(s, code, reason));
     this.sync = new RosterSync(ctx, open);
@@ -332,6 +335,7 @@ export class SignalCore {
 
   /** Close `s` with `code` after leaving its channels (presence leaves now): replaced, expired, shutdown. */
   private evict(s: Session, code: number, reason: string): void {
+    if (code === CLOSE.REPLACED) this.ctx.hooks?.replaced(s);
     this.disconnect(s);
     s.closed = false;
     s.close(code, reason);

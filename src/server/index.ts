@@ -8,3 +8,4 @@ export { createServerClient, type ServerClient, type ServerClientOptions } from 
 export { ServerApiError, type ServerApi, type ServerApiErrorCode, type PresenceMember, type ChannelInfo, type DisconnectOptions, type UnsubscribeOptions } from './server-api-types.js';
 export { API_ROUTES } from './http-api.js';
 export { SERVER_FROM } from '../protocol/constants.js';
+export { verifyWebhook, type WebhookOptions, type WebhookEvent, type WebhookEventType, type WebhookEventData, type WebhookPayload, type LeaveReason, type DeliveryOptions, type EndpointStats, type VerifyWebhookOptions, type VerifyWebhookResult } from './webhooks/index.js';

@@ -15,6 +15,7 @@ import type { Logger } from './log.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { ServerObserver } from './observe.js';
 import { opsRoutes } from './ops-routes.js';
+import { Webhooks, type EndpointStats, type WebhookOptions } from './webhooks/index.js';
 
 /** Options of {@link createSignalServer}. */
 export interface SignalServerOptions extends AuthOptions, Omit<CoreOptions, 'now' | 'observer' | 'counters'> {
@@ -45,6 +46,8 @@ export interface SignalServerOptions extends AuthOptions, Omit<CoreOptions, 'now
    * @default none: the HTTP API answers 404 (the Node API on the returned object works regardless)
    */
   apiKeys?: readonly string[];
+  /** POST membership events to your backend, signed (README "Webhooks"). @default none */
+  webhook?: WebhookOptions;
 }
 
 /** Stats of a running server. */
@@ -74,6 +77,8 @@ export interface SignalServer extends ServerApi {
   stats(): SignalServerStats;
   /** The transport-free core (for embedding and tests). */
   readonly core: SignalCore;
+  /** Webhook delivery counters per URL (`[]` without `webhook`). */
+  webhookStats(): EndpointStats[];
 }
 
 function destroyOnError(this: Duplex): void {
@@ -107,13 +112,22 @@ const API_ENVELOPE_BYTES = 8192;
 /** Create a signal server on `ws` + `node:http`. */
 export function createSignalServer(options: SignalServerOptions): SignalServer {
   const verify = createVerifier(options);
+  const webhooks = options.webhook ? new Webhooks(options.webhook, options.broker) : null;
   /** Every open socket (accepted or being refused); tracked here rather than by `ws`, which adds a closure per socket. */
   const sockets = new Set<SignalSocket>();
   // The core is made below; the metrics read it only at scrape time.
   let metrics: Metrics | null = null;
   const obs = new ServerObserver(options.logger ?? null, null);
   const { logger: _l, metrics: metricsOn = true, ...coreOptions } = options;
-  const core: SignalCore = new SignalCore({ ...coreOptions, verifyToken: verify, observer: obs, counters: metricsOn ? (metrics = createMetrics(() => core, () => sockets.size)).counters : null });
+  const core: SignalCore = new SignalCore({
+    ...coreOptions,
+    verifyToken: verify,
+    observer: obs,
+    counters: metricsOn ? (metrics = createMetrics(() => core, () => sockets.size)).counters : null,
+    ...(webhooks ? { membership: webhooks.hooks } : {}),
+  });
+  const webhooksStarted = webhooks?.start(core.nodeId);
+  webhooksStarted?.catch(() => {}); // awaited (and thrown) by listen()
   obs.setMetrics(metrics);
   const counters = metrics?.counters ?? null;
   const limits = core.limits;
@@ -318,6 +332,7 @@ export function createSignalServer(options: SignalServerOptions): SignalServer {
         });
       });
       await core.ready();
+      await webhooksStarted;
       const addr = srv.address();
       const actual = typeof addr === 'object' && addr ? addr.port : port;
       const h = host.includes(':') ? `[${host}]` : host;
@@ -342,6 +357,7 @@ export function createSignalServer(options: SignalServerOptions): SignalServer {
       for (const s of attached) s.off('upgrade', onUpgrade);
       const closed = own ? new Promise<void>((r) => own!.close(() => r())) : Promise.resolve();
       await core.shutdown(CLOSE.GOING_AWAY, 'server shutting down');
+      await webhooks?.close(); // members' leaves reported, queued events delivered (bounded)
       // Give close handshakes a moment, then drop whatever is left.
       const deadline = Date.now() + 1000;
       while (sockets.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
@@ -353,6 +369,7 @@ export function createSignalServer(options: SignalServerOptions): SignalServer {
     stats() {
       return { ...core.stats(), sockets: sockets.size };
     },
+    webhookStats: () => webhooks?.stats() ?? [],
   };
 }
 

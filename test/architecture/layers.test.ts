@@ -60,7 +60,7 @@ const MAY_IMPORT: Record<string, string[]> = {
 const PACKAGES: Record<string, RegExp> = {
   protocol: /^$/,
   client: /^$/,
-  server: /^(jose|ws|ioredis|prom-client|node:.*)$/,
+  server: /^(jose|ws|ioredis|prom-client|standardwebhooks|node:.*)$/,
   react: /^(react|react-dom|zustand|zustand\/.*|react\/jsx-runtime|use-sync-external-store\/.*)$/,
   components: /^(react|react\/jsx-runtime)$/,
   calls: /^(react|react\/jsx-runtime)$/,
