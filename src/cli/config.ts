@@ -26,7 +26,10 @@ function describe(issues: z.core.$ZodIssue[], s: Source): string[] {
       }
       continue;
     }
-    const key = issue.path.map(String).join('.');
+    // An item of a list (`allowedOrigins.1`) is reported as the whole option.
+    const path = issue.path.map(String);
+    while (path.length > 1 && /^\d+$/.test(path[path.length - 1]!)) path.pop();
+    const key = path.join('.');
     const leaf = byKey.get(key);
     const label = s.label.get(key) ?? s.name(key);
     if (!leaf) {
@@ -34,7 +37,7 @@ function describe(issues: z.core.$ZodIssue[], s: Source): string[] {
       out.push(group && groupMeta.get(group) ? `${label} must be an object of options, got ${JSON.stringify(getPath(s.values, issue.path))}` : `${label}: ${issue.message}`);
       continue;
     }
-    const raw = s.raw.has(key) ? s.raw.get(key) : getPath(s.values, issue.path);
+    const raw = s.raw.has(key) ? s.raw.get(key) : getPath(s.values, path);
     if (typeof raw === 'string' && raw.trim() === '' && bases(leaf.schema).every((b) => b.kind === 'string')) {
       out.push(`${label} is empty: give a value or leave it out`);
       continue;
