@@ -27,9 +27,10 @@ export interface Metrics {
 
 /**
  * prom-client's default process metrics (CPU, memory, heap spaces, file descriptors, handles, event-loop lag, version)
- * but its GC duration histogram, whose PerformanceObserver runs on every garbage collection: with it the fan-out bench
- * spent 15–22% more server CPU per delivery, 6% without it (bench row "metrics on vs off", a busy machine). Taken from
- * prom-client's own list; if its layout ever differs, all of its defaults are registered.
+ * but its GC duration histogram, whose PerformanceObserver runs on every garbage collection: with it, two runs of the
+ * bench row "metrics on vs off" measured 15% and 22% more server CPU per delivery, without it 4% and 7% (a busy
+ * machine: an A/A run differs by a few percent too). Taken from prom-client's own list; if its layout ever differs, all
+ * of its defaults are registered.
  */
 function defaultMetrics(registry: Registry): void {
   type Register = (registry: Registry, config: object) => void;
