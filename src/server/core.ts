@@ -6,6 +6,9 @@
  * - `channels.ts`: join, leave, publish, fan-out (with `authorize.ts`, `roster-replay.ts`, `local-channel.ts`);
  * - `roster-sync.ts`: rosters kept in step with the broker (with the pure `reconcile.ts`);
  * - `call-queue.ts`: calls waiting behind an unfinished one; `expiries.ts`: token expiries.
+ * Watching it (issue 13): `observer.ts` hooks (connections, refusals, closes, slow consumers, broker status, sampled
+ * fan-outs) and plain counters bumped per frame, read by the Node server's logs and metrics; `closeSession` and
+ * `stopAccepting` serve a drain (drain.ts).
  */
 import { CLOSE, DEFAULT_LIMITS, ERROR, METHOD, type Limits } from '../protocol/constants.js';
 import { parseClientFrame, type ClientCall, type FrameError, type RefreshParams, type RpcId } from '../protocol/frames.js';
