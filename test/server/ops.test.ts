@@ -97,6 +97,18 @@ describe('logs', () => {
     for (const secret of [SECRET, alice.jwt, bob.jwt, badJwt, PAYLOAD, alice.jwt.split('.')[2]!, badJwt.split('.')[2]!]) expect(text).not.toContain(secret);
   });
 
+  it('a connection closed at its token\'s exp: 4401 with the reason, logged', { timeout: 20_000 }, async () => {
+    const log = memoryLogger();
+    const s = await start({ logger: log.logger });
+    const jwt = await s.token('erin', 'd', { expiresIn: 2 });
+    const c = await pool.connect(s.url, jwt);
+    expect(await c.waitClose(8000)).toEqual({ code: 4401, reason: 'token expired' });
+    await waitFor(() => events(log.lines(), 'connection.closed').length === 1, 3000);
+    expect(events(log.lines(), 'connection.unauthorized')).toEqual([expect.objectContaining({ identity: 'erin', code: 4401, reason: 'token expired', level: 40 })]);
+    expect(events(log.lines(), 'connection.closed')[0]).toMatchObject({ identity: 'erin', code: 4401 });
+    expect(log.text()).not.toContain(jwt);
+  });
+
   it('a slow consumer cut is logged and counted', { timeout: 60_000 }, async () => {
     const log = memoryLogger();
     const s = await start({
