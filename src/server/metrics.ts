@@ -26,11 +26,16 @@ export interface Metrics {
 }
 
 /**
- * prom-client's default process metrics (CPU, memory, heap spaces, file descriptors, handles, event-loop lag, version)
- * but its GC duration histogram, whose PerformanceObserver runs on every garbage collection: with it, two runs of the
- * bench row "metrics on vs off" measured 15% and 22% more server CPU per delivery, without it 4% and 7% (a busy
- * machine: an A/A run differs by a few percent too). Taken from prom-client's own list; if its layout ever differs, all
- * of its defaults are registered.
+ * prom-client's default metrics left out: `gc` (a PerformanceObserver on every garbage collection: with it, two runs
+ * of the bench row "metrics on vs off" measured 15% and 22% more server CPU per delivery, without it 4% and 7%), and
+ * `processHandles`, `processResources` (each scrape lists every handle: one per socket, so O(connections) work per
+ * scrape; `signal_sockets` counts them instead).
+ */
+const LEFT_OUT = new Set(['gc', 'processHandles', 'processResources']);
+
+/**
+ * prom-client's default process metrics (CPU, memory, heap spaces, file descriptors, event-loop lag, version) but
+ * {@link LEFT_OUT}, taken from prom-client's own list; if its layout ever differs, all of its defaults are registered.
  */
 function defaultMetrics(registry: Registry): void {
   type Register = (registry: Registry, config: object) => void;
@@ -38,7 +43,7 @@ function defaultMetrics(registry: Registry): void {
   try {
     const req = createRequire(import.meta.url);
     const list = (req('prom-client/lib/defaultMetrics.js') as { metricsList: string[] }).metricsList;
-    parts = list.filter((m) => m !== 'gc').map((m) => req(`prom-client/lib/metrics/${m}.js`) as Register);
+    parts = list.filter((m) => !LEFT_OUT.has(m)).map((m) => req(`prom-client/lib/metrics/${m}.js`) as Register);
     if (!parts.every((p) => typeof p === 'function')) throw new Error('unexpected prom-client layout');
   } catch {
     return collectDefaultMetrics({ register: registry });
