@@ -87,6 +87,17 @@ describe('serve: logs and operations keys', () => {
     expect(lines.find((l) => l.event === 'connection.refused')).toMatchObject({ code: 4401, level: 40 });
   });
 
+  it('--log-format pretty writes lines for people (pino-pretty); auto on a pipe writes JSON', { timeout: 30_000 }, async () => {
+    const pretty = await serve(['serve', '--port', '0', '--secret', SECRET, '--log-format', 'pretty']);
+    await stop(pretty);
+    expect(pretty.out()).toMatch(/INFO.*server listening/);
+    expect(pretty.out()).not.toMatch(/^\{"level"/m);
+    expect(pretty.out()).not.toContain(SECRET);
+    const auto = await serve(['serve', '--port', '0', '--secret', SECRET]);
+    await stop(auto);
+    expect(jsonLines(auto.out()).map((l) => l.event)).toContain('server.listening');
+  });
+
   it('bad values of the new keys exit 2 naming the key', async () => {
     const cases: [string[], RegExp][] = [
       [['serve', '--log-level', 'loud'], /--log-level must be one of fatal, error, warn, info, debug, trace, silent, got "loud"/],

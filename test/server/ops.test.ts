@@ -256,6 +256,10 @@ describe('health, readiness, origin, CORS, drain', () => {
     expect(await ready.json()).toEqual({ ready: false, reason: 'draining' });
     const late = pool.add(rawSocket(s.url, await s.token('late', 'd')));
     await expect(late.opened).rejects.toThrow(/HTTP 503/);
+    // A connection waiting for its turn still works meanwhile.
+    const waiting = clients.filter((c) => c.closeCode === undefined);
+    waiting[waiting.length - 1]!.send({ jsonrpc: '2.0', method: 'signal.join', params: { id: 'during-drain' }, id: 7 });
+    expect(await waiting[waiting.length - 1]!.next(3000)).toMatchObject({ id: 7, result: { id: 'during-drain' } });
     const result = await drained;
     expect(result.closed).toBe(4);
     await waitFor(() => closedAt.length === 4, 5000);
