@@ -104,7 +104,13 @@ export function createSignalServer(options: SignalServerOptions): SignalServer {
   let metrics: Metrics | null = null;
   const obs = new ServerObserver(options.logger ?? null, null);
   const { logger: _l, metrics: metricsOn = true, ...coreOptions } = options;
-  const core: SignalCore = new SignalCore({ ...coreOptions, verifyToken: verify, observer: obs, counters: metricsOn ? (metrics = createMetrics(() => core, () => sockets.size)).counters : null });
+  const core: SignalCore = new SignalCore({
+    ...coreOptions,
+    verifyToken: verify,
+    // No logger and no metrics: no observer, nothing counted.
+    ...(options.logger || metricsOn ? { observer: obs } : {}),
+    counters: metricsOn ? (metrics = createMetrics(() => core, () => sockets.size)).counters : null,
+  });
   obs.setMetrics(metrics);
   const counters = metrics?.counters ?? null;
   const limits = core.limits;
