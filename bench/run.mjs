@@ -1,6 +1,6 @@
 // `npm run bench`: every workload of issue 7 side by side with the peers, in one run (≤ 5 min on 2 cores).
 // Servers and the load generator are separate processes (lib/proc.mjs); see BENCHMARKS.md for the method.
-//   node bench/run.mjs [--quick] [--profile] [--no-presence] [--only fanout,memory,crowd,bundles,rerenders,redis,httpapi,webhooks]
+//   node bench/run.mjs [--quick] [--profile] [--no-presence] [--only fanout,metrics,memory,crowd,bundles,rerenders,redis,httpapi,webhooks]
 //   --quick: N=500 only, one round (writes results/partial*.json, not latest.json / BENCHMARKS.md);
 //   --profile: our fan-out server runs with --cpu-prof into bench/results/profiles/;
 //   --no-presence: the memory workload joins without presence (diagnosis); --only: a subset (partial output).
@@ -142,6 +142,75 @@ async function fanoutAndDm(load) {
     }
   } finally {
     for (const s of Object.values(servers)) await s.stop();
+  }
+}
+
+/**
+ * What metrics cost (issue 13): our server with metrics on (the default) and off, fan-out to N=500, interleaved rounds
+ * alternating which goes first; the rows' ratios are the medians of on/off per round (target: at most 3% slower).
+ * That is the cost of counting; a scrape's own cost is measured apart (server CPU per GET /metrics).
+ */
+async function metricsCost(load) {
+  const n = 500;
+  const on = await start(join(ROOT, SYSTEMS.signal.file), { env: ENV, execArgv: ['--expose-gc'] });
+  const off = await start(join(ROOT, SYSTEMS.signal.file), { args: ['no-metrics'], env: ENV, execArgv: ['--expose-gc'] });
+  const res = { on: [], off: [] };
+  try {
+    for (const [k, srv] of [['on', on], ['off', off]]) {
+      const c = await load.call('connect', { tag: `metrics-${k}`, sys: 'signal', port: srv.info.port, n, sample: 0 }, 120000);
+      log(`metrics cost: metrics ${k} connected ${c.clients} clients in ${c.ms} ms`);
+    }
+    const rounds = QUICK ? 3 : 9;
+    for (let r = 0; r < rounds; r++) {
+      for (const k of r % 2 ? ['off', 'on'] : ['on', 'off']) {
+        const srv = k === 'on' ? on : off;
+        const c0 = await srv.call('cpu');
+        const t0 = Date.now();
+        const out = await load.call('fanout', { tag: `metrics-${k}`, window: 16, warmMs: 300, durMs: 1500 }, 60000);
+        const c1 = await srv.call('cpu');
+        // Server CPU per delivery: less swayed than throughput by other processes taking the cores.
+        out.cpuUsPerDelivery = +((c1.user + c1.system - c0.user - c0.system) / (out.deliveriesPerSec * (Date.now() - t0) / 1000)).toFixed(3);
+        if (out.error) failures.push(`metrics cost ${k}: ${out.error}`);
+        res[k].push(out);
+        log(`metrics cost round ${r + 1} metrics ${k}: ${out.deliveriesPerSec}/s p50 ${out.p50} ms p99 ${out.p99} ms, server CPU ${out.cpuUsPerDelivery} µs per delivery`);
+      }
+    }
+    // What a scrape costs the server, with the N connections open (Prometheus scrapes every 15-60 s; counted apart).
+    const s0 = await on.call('cpu');
+    for (let i = 0; i < 10; i++) await (await fetch(`http://127.0.0.1:${on.info.port}/metrics`)).text();
+    const s1 = await on.call('cpu');
+    const scrapeMs = +((s1.user + s1.system - s0.user - s0.system) / 1000 / 10).toFixed(2);
+    log(`metrics cost: one scrape of /metrics with ${n} connections: ${scrapeMs} ms of server CPU`);
+    const scrape = await (await fetch(`http://127.0.0.1:${on.info.port}/metrics`)).text();
+    const delivered = /^signal_frames_out_total\{method="publish"\} (\d+)/m.exec(scrape)?.[1];
+    log(`metrics cost: the metrics-on server counted ${delivered} publish deliveries`);
+    raw.metricsCost = res;
+    const ratios = res.on.map((x, i) => x.deliveriesPerSec / res.off[i].deliveriesPerSec);
+    rows.push({
+      name: `fan-out N=${n} deliveries/s, metrics on vs off`,
+      unit: 'deliveries/s',
+      ours: Math.round(median(res.on.map((x) => x.deliveriesPerSec))),
+      peer: Math.round(median(res.off.map((x) => x.deliveriesPerSec))),
+      peerName: 'react-signal-service, metrics off',
+      ratio: +median(ratios).toFixed(3),
+      better: 'higher',
+      target: '>= 0.97',
+    });
+    rows.push({
+      name: `fan-out N=${n} server CPU per delivery, metrics on vs off`,
+      unit: 'µs',
+      ours: median(res.on.map((x) => x.cpuUsPerDelivery)),
+      peer: median(res.off.map((x) => x.cpuUsPerDelivery)),
+      peerName: 'react-signal-service, metrics off',
+      ratio: +median(res.on.map((x, i) => x.cpuUsPerDelivery / res.off[i].cpuUsPerDelivery)).toFixed(3),
+      better: 'lower',
+      target: '<= 1.03',
+    });
+    rows.push({ name: `GET /metrics with ${n} connections: server CPU per scrape`, unit: 'ms', ours: scrapeMs, peer: null, peerName: 'target (no peer)', ratio: null, better: 'lower', target: null });
+    for (const k of ['on', 'off']) await load.call('close', { tag: `metrics-${k}` });
+  } finally {
+    await on.stop();
+    await off.stop();
   }
 }
 
@@ -333,10 +402,11 @@ async function main() {
   // Our server runs from dist/ (what users install), so build it from the current src/ first.
   execFileSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs')], { cwd: ROOT, stdio: 'inherit' });
   if (PROFILE) mkdirSync(PROFILE_DIR, { recursive: true });
-  const needLoad = want('fanout') || want('memory') || want('crowd');
+  const needLoad = want('fanout') || want('metrics') || want('memory') || want('crowd');
   const load = needLoad ? await start(join(ROOT, 'bench', 'load.mjs'), { env: ENV, execArgv: ['--max-old-space-size=2048'] }) : null;
   try {
     if (want('fanout')) await fanoutAndDm(load);
+    if (want('metrics')) await metricsCost(load);
     if (want('memory')) await memory(load);
     if (want('crowd')) await crowd(load);
   } finally {

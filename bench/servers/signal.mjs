@@ -3,8 +3,10 @@
 import { createSignalServer } from '../../dist/server/index.js';
 import { memory, serve } from '../lib/proc.mjs';
 
+// `node signal.mjs no-metrics`: metrics off (the metrics-cost row compares it with the default, metrics on).
 const server = createSignalServer({
   secret: process.env.BENCH_SECRET ?? 'bench-secret',
+  metrics: !process.argv.includes('no-metrics'),
   // The default per-connection limit (50 frames/s) would refuse a benchmark publisher; lifted here.
   limits: { framesPerSecond: 1e9, frameBurst: 1e9, bytesPerSecond: 1e12, byteBurst: 1e12, maxConnectionsPerIdentity: 1e9 },
   ...(process.env.BENCH_API_KEY ? { apiKeys: [process.env.BENCH_API_KEY] } : {}), // the HTTP server API row (http-publish.mjs)

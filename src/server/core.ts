@@ -7,6 +7,9 @@
  * - `roster-sync.ts`: rosters kept in step with the broker (with the pure `reconcile.ts`);
  * - `call-queue.ts`: calls waiting behind an unfinished one; `expiries.ts`: token expiries;
  * - `server-api.ts`: the server API (`core.api`: send, publish, presence, channels, disconnect, unsubscribe).
+ * Watching it (issue 13): `observer.ts` hooks (connections, refusals, closes, slow consumers, broker status, sampled
+ * fan-outs) and plain counters bumped per frame, read by the Node server's logs and metrics; `closeSession` serves
+ * a drain (drain.ts).
  */
 import { CLOSE, DEFAULT_LIMITS, ERROR, METHOD, type Limits } from '../protocol/constants.js';
 import { parseClientFrame, type ClientCall, type FrameError, type RefreshParams, type RpcId } from '../protocol/frames.js';
@@ -281,11 +284,6 @@ export class SignalCore {
    */
   closeSession(s: Session, code: number, reason: string): void {
     this.evict(s, code, reason);
-  }
-
-  /** Refuse new calls (a drain has started); connections stay until closed. */
-  stopAccepting(): void {
-    this.shuttingDown = true;
   }
 
   /** Run one accepted call (a join or a refresh may be async; the others finish at once). */

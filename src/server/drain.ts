@@ -19,10 +19,12 @@ export interface DrainResult {
 /** Default drain window, in milliseconds. */
 export const DEFAULT_DRAIN_MS = 5000;
 
-/** Close the core's connections with 1012, spread over `ms` (the core refuses new calls from the start). */
+/**
+ * Close the core's connections with 1012, spread over `ms`. Connections still open keep working meanwhile (their
+ * calls are served): only new ones are refused, by the server's door.
+ */
 export async function drainConnections(core: SignalCore, ms: number, isStopped: () => boolean = () => false): Promise<DrainResult> {
   const t0 = Date.now();
-  core.stopAccepting();
   const list = core.sessions();
   let closed = 0;
   const n = list.length;

@@ -122,7 +122,8 @@ export function createSignalServer(options: SignalServerOptions): SignalServer {
   const core: SignalCore = new SignalCore({
     ...coreOptions,
     verifyToken: verify,
-    observer: obs,
+    // No logger and no metrics: no observer, nothing counted.
+    ...(options.logger || metricsOn ? { observer: obs } : {}),
     counters: metricsOn ? (metrics = createMetrics(() => core, () => sockets.size)).counters : null,
     ...(webhooks ? { membership: webhooks.hooks } : {}),
   });

@@ -7,8 +7,7 @@ import { CLOSE } from '../protocol/constants.js';
 import type { FrameError } from '../protocol/frames.js';
 import { RefusalSampler, type Logger } from './log.js';
 import type { Metrics } from './metrics.js';
-import type { CoreObserver } from './observer.js';
-import type { Session } from './session.js';
+import type { CoreObserver, Session } from './observer.js';
 
 const who = (s: Session): { identity: string; device: string; route: string } => ({ identity: s.identity, device: s.device, route: s.route });
 

@@ -5,7 +5,14 @@
  * except the counters, which are plain increments.
  */
 import type { FrameError } from '../protocol/frames.js';
-import type { Session } from './session.js';
+
+/** A connection as the observer sees it (a `Session`; named here so this file does not import session.ts). */
+export interface Session {
+  readonly identity: string;
+  readonly device: string;
+  readonly route: string;
+  readonly address: string;
+}
 
 /** Hooks the core calls; every method optional, none may throw (the core does not catch around them). */
 export interface CoreObserver {

@@ -41,7 +41,7 @@ export function opsRoutes(core: SignalCore, metrics: Metrics | null, state: OpsS
     }
     if (path === '/healthz') {
       const st = core.stats();
-      send(res, 200, 'application/json', JSON.stringify({ ok: state.stopping() === null, connections: st.connections, channels: st.channels }), head);
+      send(res, 200, 'application/json', JSON.stringify({ ok: state.stopping() !== 'closing', connections: st.connections, channels: st.channels }), head);
       return true;
     }
     if (path === '/readyz') {
