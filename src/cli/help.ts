@@ -85,6 +85,6 @@ ${wrap(
     out += option(leaf);
   }
   out += `\nEndpoints: ws /signal/v1/pubsub?jwt=…, ws /signal/pubsub?jwt=…, GET|HEAD /healthz, GET /readyz, GET /metrics (with metrics on), POST /token (with --dev-tokens).\n`;
-  out += `${wrap('Signals: SIGTERM drains (with --redis, or when a drain time is given: /readyz 503, new upgrades refused, connections closed with 1012 over --drain-ms), else closes every connection with 1001; SIGINT closes at once with 1001; a second SIGTERM or SIGINT exits at once (code 1).', 0, 0)}\n`;
+  out += `${wrap('Signals: SIGTERM drains (/readyz 503, new upgrades refused, connections closed with 1012 over --drain-ms; --drain-ms 0: every connection closed at once with 1001); SIGINT closes at once with 1001; a second SIGTERM or SIGINT exits at once (code 1).', 0, 0)}\n`;
   return out;
 }

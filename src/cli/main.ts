@@ -105,9 +105,9 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     process.stderr.write(`cannot listen on ${host}:${port}: ${(e as Error).message}\n`);
     return 1;
   }
-  // SIGTERM drains (connections closed with 1012 over drainMs) when clients have another process to go to (--redis),
-  // or when a drain time was given; otherwise, and on SIGINT, every connection is closed at once with 1001.
-  const drains = redis.url !== undefined || loaded.from('drainMs') !== undefined;
+  // SIGTERM drains: /readyz 503, new upgrades refused, connections closed with 1012 spread over drainMs so they come
+  // back with jitter (to another process behind the balancer, or to this one's successor). `--drain-ms 0` and SIGINT
+  // close every connection at once with 1001.
   let stopping = false;
   const stop = (sig: string): void => {
     if (stopping) {
@@ -116,7 +116,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     }
     stopping = true;
     process.stdout.write(`${sig}: shutting down\n`);
-    const drain = sig === 'SIGTERM' && drains && config.drainMs > 0;
+    const drain = sig === 'SIGTERM' && config.drainMs > 0;
     const started = drain ? server.drain({ ms: config.drainMs }) : Promise.resolve();
     void started
       .then(() => {

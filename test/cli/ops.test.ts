@@ -1,8 +1,8 @@
 /**
  * `serve`'s operations through the real bin (issue 13): JSON log lines on stdout (the listening line with the
  * effective configuration, secrets redacted; connections; a refusal), `--log-level` filtering, the new keys from
- * flags, variables and a file, `/metrics` off by `--metrics false`, SIGTERM without --redis closing at once with 1001,
- * with a drain time draining (1012), and a second signal exiting at once.
+ * flags, variables and a file, `/metrics` off by `--metrics false`, SIGTERM with `--drain-ms 0` closing at once with
+ * 1001, by default draining (1012), and a second signal exiting at once.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -114,8 +114,8 @@ describe('serve: logs and operations keys', () => {
 });
 
 describe('serve: signals', () => {
-  it('without --redis and without a drain time SIGTERM closes at once with 1001; with --drain-ms it drains (1012); a second signal exits at once', { timeout: 60_000 }, async () => {
-    const plain = await serve(['serve', '--port', '0', '--secret', SECRET, '--log-format', 'json']);
+  it('with --drain-ms 0 SIGTERM closes at once with 1001; otherwise it drains (1012); a second signal exits at once', { timeout: 60_000 }, async () => {
+    const plain = await serve(['serve', '--port', '0', '--secret', SECRET, '--log-format', 'json', '--drain-ms', '0']);
     const c1 = await pool.connect(plain.url, await signAccessToken({ secret: SECRET, identity: 'e', device: 'x', audience: plain.url }));
     plain.child.kill('SIGTERM');
     expect((await c1.waitClose(5000)).code).toBe(1001);

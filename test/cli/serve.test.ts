@@ -1,6 +1,6 @@
 /**
  * The real bin (`node bin/react-signal-service.js`, running dist/ built by globalSetup):
- * the `listening on` line, POST /token, GET /healthz, a client, SIGTERM (1001, exit 0),
+ * the `listening on` line, POST /token, GET /healthz, a client, SIGTERM (a 1012 drain, exit 0),
  * --help, bad flags, env fallbacks.
  */
 import { createServer } from 'node:net';
@@ -27,7 +27,7 @@ async function postToken(url: string, body: unknown): Promise<{ status: number; 
 }
 
 describe('react-signal-service serve', () => {
-  it('prints the listening line, serves /token and /healthz, a client works, SIGTERM closes with 1001 and exits 0', { timeout: 30_000 }, async () => {
+  it('prints the listening line, serves /token and /healthz, a client works, SIGTERM drains (1012, within the default 5 s drain) and exits 0', { timeout: 40_000 }, async () => {
     const srv = await serve(['serve', '--port', '0', '--dev-tokens']);
     expect(srv.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(srv.out().split('\n').filter((l) => l.includes('listening on'))).toHaveLength(1);
@@ -69,8 +69,8 @@ describe('react-signal-service serve', () => {
     // A raw SDK-style socket sees the close code.
     const raw = await pool.connect(srv.url, t1.json.token as string, '/signal/pubsub');
     srv.child.kill('SIGTERM');
-    expect((await raw.waitClose(5000)).code).toBe(1001);
-    expect(await exitOf(srv)).toEqual({ code: 0, signal: null });
+    expect((await raw.waitClose(15_000)).code).toBe(1012);
+    expect(await exitOf(srv, 20_000)).toEqual({ code: 0, signal: null });
     await waitFor(() => alice.state === 'closed' && bob.state === 'closed');
     expect(srv.out()).toMatch(/SIGTERM: shutting down/);
   });
