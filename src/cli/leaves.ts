@@ -134,7 +134,7 @@ export function expects(leaf: Leaf, fromText: boolean): string {
 /** A flag's or a variable's text as the value the schema checks (a number, a boolean, a list split at commas), else the text itself. */
 export function fromText(leaf: Leaf, raw: string): unknown {
   for (const b of bases(leaf.schema)) {
-    if (b.kind === 'list') return raw.split(',').map((v) => v.trim()).filter((v) => v !== '');
+    if (b.kind === 'list') return raw.split(',').map((v) => v.trim());
     if (b.kind === 'int' && /^[+-]?\d+(\.\d+)?(e\d+)?$/i.test(raw.trim())) return Number(raw);
     if (b.kind === 'boolean') {
       const v = { true: true, '1': true, false: false, '0': false }[raw.trim().toLowerCase()];

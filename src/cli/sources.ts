@@ -114,7 +114,10 @@ export function envSource(env: NodeJS.ProcessEnv, warn: (text: string) => void):
       if (name !== CONFIG_ENV) warn(`${name} is not an option of serve, ignored${suggest(name, [...byEnv.keys(), CONFIG_ENV], '')}`);
       continue;
     }
-    setPath(s.values, leaf.path, fromText(leaf, value));
+    // A list variable may be built by a shell from empty parts (`"$A,$B"`): its empty items are dropped. A flag's are
+    // refused (the user typed them).
+    const v = fromText(leaf, value);
+    setPath(s.values, leaf.path, Array.isArray(v) ? v.filter((x) => x !== '') : v);
     s.raw.set(leaf.key, value);
     s.label.set(leaf.key, name);
   }
