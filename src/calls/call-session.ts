@@ -10,6 +10,8 @@ export type { CallOptions, CallSession, CallSnapshot, CallStats } from './call-t
 
 type Msg = CallSignal & { from: string };
 const now = (): number => performance.now();
+/** The snapshot of no call. */
+export const IDLE_SNAPSHOT: CallSnapshot = { ...IDLE, localStream: null, remoteStream: null, pc: null, dataChannel: null, stats: { negotiationSent: 0, candidates: 0 } };
 const why = (e: unknown): unknown => (e as Error)?.message ?? e;
 /** Whether `addr` is (one endpoint of) what `to` dialled. */
 const dialled = (to: string, addr: string | undefined): boolean => {
@@ -53,17 +55,9 @@ export function createCallSession(signal: Signal<Payload>, options: CallOptions 
   const toPeer = (p: Payload): void => ch?.sendTo(m.peer!.address!, { ...p, call: m.id });
   const samePeer = (addr: string): boolean => !!m.peer?.address && deviceOf(addr) === deviceOf(m.peer.address);
 
-  const build = (): CallSnapshot => ({
-    ...m,
-    localStream: local,
-    remoteStream: remote,
-    pc,
-    dataChannel: dc,
-    stats: { ...stats, negotiationSent: neg?.stats.sent ?? 0, candidates: neg?.stats.candidates ?? 0 },
-  });
-  let snap = build();
+  let snap = IDLE_SNAPSHOT;
   const changed = (): void => {
-    snap = build();
+    snap = { ...m, localStream: local, remoteStream: remote, pc, dataChannel: dc, stats: { ...stats, negotiationSent: neg?.stats.sent ?? 0, candidates: neg?.stats.candidates ?? 0 } };
     for (const fn of [...subs]) fn();
   };
   const dispatch = (e: CallEvent): void => {
