@@ -13,6 +13,7 @@ const now = (): number => performance.now();
 /** The snapshot of no call. */
 export const IDLE_SNAPSHOT: CallSnapshot = { ...IDLE, localStream: null, remoteStream: null, pc: null, dataChannel: null, stats: { negotiationSent: 0, candidates: 0 } };
 const why = (e: unknown): unknown => (e as Error)?.message ?? e;
+const stop = (s: MediaStream | null): void => s?.getTracks().forEach((t) => t.stop());
 /** Whether `addr` is (one endpoint of) what `to` dialled. */
 const dialled = (to: string, addr: string | undefined): boolean => {
   const t = parseAddress(to);
@@ -84,7 +85,7 @@ export function createCallSession(signal: Signal<Payload>, options: CallOptions 
     const ready: Promise<MediaStream | null> = (mediaReady = openMedia(source).then(
       (got) => {
         if (mediaReady !== ready || !live()) {
-          if (got !== source) got?.getTracks().forEach((t) => t.stop());
+          if (got !== source) stop(got);
           return null;
         }
         local = got;
@@ -116,7 +117,7 @@ export function createCallSession(signal: Signal<Payload>, options: CallOptions 
     for (const k in timers) clear(k);
     neg?.close();
     pc?.close();
-    if (owned) local?.getTracks().forEach((t) => t.stop());
+    if (owned) stop(local);
     pc = dc = remote = local = mediaReady = null;
     early = [];
     gone = owned = false;
@@ -224,38 +225,27 @@ export function createCallSession(signal: Signal<Payload>, options: CallOptions 
     if (!isCallSignal(msg)) return;
     if (msg.type === 'call-invite') return onInvite(msg);
     if (msg.call !== m.id || !live()) return;
-    const out = m.status === 'outgoing';
     const from = msg.from;
-    switch (msg.type) {
-      case 'call-ringing':
-        if (out) {
-          stats.ringingAt ??= now();
-          dispatch({ type: 'ringing', from });
-        }
-        return;
-      case 'call-busy':
-        if (out && m.ringing.length === 0) quit('busy');
-        return;
-      case 'call-decline':
-        if (out) {
-          send(m.to!, { type: 'call-answered', by: from, answer: 'declined' });
-          end(msg.reason === 'busy' ? 'busy' : 'declined', typeof msg.reason === 'string' ? msg.reason : undefined, from);
-        }
-        return;
-      case 'call-accept':
-        if (out) {
-          clear('ring');
-          stats.acceptedAt = now();
-          dispatch({ type: 'accepted', from });
-          send(m.to!, { type: 'call-answered', by: from, answer: 'accepted' });
-          void connect(false);
-        }
-        return;
-      case 'call-answered':
-        if (m.direction === 'incoming' && msg.by !== ch?.me.id) end('answered-elsewhere', msg.answer === 'declined' ? 'declined' : 'accepted', String(msg.by));
-        return;
-      case 'call-cancel':
-        if (m.direction === 'incoming') end(msg.reason === 'timeout' ? 'timeout' : 'cancelled');
+    if (m.direction === 'incoming') {
+      if (msg.type === 'call-answered' && msg.by !== ch?.me.id) end('answered-elsewhere', msg.answer === 'declined' ? 'declined' : 'accepted', String(msg.by));
+      if (msg.type === 'call-cancel') end(msg.reason === 'timeout' ? 'timeout' : 'cancelled');
+    } else if (m.status === 'outgoing') {
+      if (msg.type === 'call-ringing') {
+        stats.ringingAt ??= now();
+        dispatch({ type: 'ringing', from });
+      }
+      if (msg.type === 'call-busy' && !m.ringing.length) quit('busy');
+      if (msg.type === 'call-decline') {
+        send(m.to!, { type: 'call-answered', by: from, answer: 'declined' });
+        end(msg.reason === 'busy' ? 'busy' : 'declined', typeof msg.reason === 'string' ? msg.reason : undefined, from);
+      }
+      if (msg.type === 'call-accept') {
+        clear('ring');
+        stats.acceptedAt = now();
+        dispatch({ type: 'accepted', from });
+        send(m.to!, { type: 'call-answered', by: from, answer: 'accepted' });
+        void connect(false);
+      }
     }
   });
 

@@ -24,16 +24,15 @@ export interface UsePeerConnection {
 export function usePeerConnection(peerAddress: string | null, options: PeerLinkOptions = {}): UsePeerConnection {
   const signal = useSignal();
   const [link, setLink] = useState<PeerLink | null>(null);
-  const [connectionState, setState] = useState<UsePeerConnection['connectionState']>('new');
   const [remoteStream, setRemote] = useState<MediaStream | null>(null);
+  const [, setState] = useState<RTCPeerConnectionState>();
   const opts = useRef(options);
   opts.current = options;
   useEffect(() => {
     if (!signal || !peerAddress) return;
     const l = createPeerLink(signal, peerAddress, opts.current);
-    const pc = l.pc;
-    pc.addEventListener('connectionstatechange', () => setState(pc.connectionState));
-    pc.addEventListener('track', (e) => {
+    l.pc.addEventListener('connectionstatechange', () => setState(l.pc.connectionState)); // re-render
+    l.pc.addEventListener('track', (e) => {
       setRemote((s) => {
         const stream = s ?? new MediaStream();
         stream.addTrack(e.track);
@@ -41,12 +40,11 @@ export function usePeerConnection(peerAddress: string | null, options: PeerLinkO
       });
     });
     setLink(l);
-    setState('new');
     setRemote(null);
     return () => {
       l.close();
       setLink(null);
     };
   }, [signal, peerAddress, options.id]);
-  return { pc: link?.pc ?? null, connectionState, remoteStream, restartIce: () => link?.negotiator.restartIce() };
+  return { pc: link?.pc ?? null, connectionState: link?.pc.connectionState ?? 'new', remoteStream, restartIce: () => link?.negotiator.restartIce() };
 }
