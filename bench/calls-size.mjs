@@ -1,3 +1,5 @@
+// The calls entry's bundle size, measured as bench/bundles.mjs does (rows calls-added, calls): `node bench/calls-size.mjs`;
+// `-v`: bytes per input module (minified, before gzip); `-c`: the minified calls entry.
 import { build } from 'esbuild';
 import { gzipSync } from 'node:zlib';
 const ROOT = process.cwd();
@@ -10,7 +12,7 @@ async function b(contents) {
 const base = await b(`export * as M from './src/index.ts';`);
 const all = await b(`export * as R from './src/index.ts';\nexport * as K from './src/calls/index.ts';`);
 const alone = await b(`export * as M from './src/calls/index.ts';`);
-console.log('calls-added gz', all.gz - base.gz, 'min', all.min - base.min, '| alone gz', alone.gz, 'min', alone.min);
+console.log('calls-added gz', all.gz - base.gz, 'min', all.min - base.min, '| alone gz', alone.gz, 'min', alone.min, '| main entry gz', base.gz);
 if (process.argv[2] === '-v') {
   for (const [f, v] of Object.entries(alone.out.inputs).sort((a, b) => b[1].bytesInOutput - a[1].bytesInOutput)) console.log(String(v.bytesInOutput).padStart(6), f);
 }
