@@ -1,5 +1,5 @@
 'use client';
-import { useEffect, useMemo, useRef, useState, useSyncExternalStore } from '../react/react.js';
+import { useEffect, useMemo, useState, useSyncExternalStore } from '../react/react.js';
 import { useSignal } from '../react/use-connection-state.js';
 import { createCallSession, IDLE_SNAPSHOT, type CallSession, type CallOptions, type CallSnapshot } from './call-session.js';
 import type { CallMedia } from './media.js';
@@ -40,11 +40,10 @@ const idle = (): CallSnapshot => IDLE_SNAPSHOT;
 export function useCall(options: CallOptions = {}): UseCall {
   const signal = useSignal();
   const [session, setSession] = useState<CallSession | null>(null);
-  const opts = useRef(options);
-  opts.current = options;
   useEffect(() => {
     if (!signal) return;
-    const s = createCallSession(signal, opts.current);
+    // The options of this render; the next effect keeps them current.
+    const s = createCallSession(signal, options);
     setSession(s);
     return () => s.dispose();
   }, [signal]);

@@ -1,5 +1,5 @@
 'use client';
-import { useEffect, useRef, useState } from '../react/react.js';
+import { useEffect, useState } from '../react/react.js';
 import { useSignal } from '../react/use-connection-state.js';
 import { createPeerLink, type PeerLink, type PeerLinkOptions } from './peer-link.js';
 
@@ -26,11 +26,9 @@ export function usePeerConnection(peerAddress: string | null, options: PeerLinkO
   const [link, setLink] = useState<PeerLink | null>(null);
   const [remoteStream, setRemote] = useState<MediaStream | null>(null);
   const [, setState] = useState<RTCPeerConnectionState>();
-  const opts = useRef(options);
-  opts.current = options;
   useEffect(() => {
     if (!signal || !peerAddress) return;
-    const l = createPeerLink(signal, peerAddress, opts.current);
+    const l = createPeerLink(signal, peerAddress, options); // a new id makes a new link; other options apply to the next one
     l.pc.addEventListener('connectionstatechange', () => setState(l.pc.connectionState)); // re-render
     l.pc.addEventListener('track', (e) => {
       setRemote((s) => {
