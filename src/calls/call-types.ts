@@ -13,7 +13,10 @@ export interface CallOptions {
   media?: CallMedia;
   /** Answer a second incoming call `busy` while in a call (else it is left ringing on my other devices). @default true */
   busy?: boolean;
-  /** How long the peer may be gone from the call's channel (a reconnect) before the call ends with `peer-gone`. @default 5000 */
+  /**
+   * How long the peer may be gone from the call's channel (a reconnect) before the call ends with `peer-gone`; also
+   * while ringing (the caller gone: the callee stops ringing). @default 5000
+   */
   peerGoneMs?: number;
   /** How long `connecting` may last before the call ends with `failed`. @default 30000 */
   connectTimeoutMs?: number;

@@ -43,22 +43,14 @@ export function IncomingCall({ call, getName, autoFocus = true, acceptLabel = 'A
       if (before?.isConnected && document.activeElement === document.body) before.focus();
     };
   }, [ringing, autoFocus]);
-  if (!ringing || !call.peer) return null;
-  const name = getName ? getName(call.peer) : call.peer.identity;
-  const kind = call.media.video ? 'Video call' : call.media.audio ? 'Call' : 'Connection';
+  const peer = call.peer;
+  if (!ringing || !peer) return null;
+  const name = getName ? getName(peer) : peer.identity;
+  const title = `${call.media.video ? 'Video call' : call.media.audio ? 'Call' : 'Connection'} from ${name}`;
   return (
-    <div
-      className={className ? `rss-call ${className}` : 'rss-call'}
-      role={autoFocus ? 'alertdialog' : 'alert'}
-      aria-label={`${kind} from ${name}`}
-      onKeyDown={(e) => e.key === 'Escape' && call.decline()}
-    >
-      <p className="rss-call__title">
-        {kind} from {name}
-      </p>
-      <p className="rss-call__from">
-        {name} is calling{call.peer.device ? ` from ${call.peer.device}` : ''}
-      </p>
+    <div className={className ? `rss-call ${className}` : 'rss-call'} role={autoFocus ? 'alertdialog' : 'alert'} aria-label={title} onKeyDown={(e) => e.key === 'Escape' && call.decline()}>
+      <p className="rss-call__title">{title}</p>
+      <p className="rss-call__from">{`${name} is calling${peer.device ? ` from ${peer.device}` : ''}`}</p>
       <div className="rss-call__actions">
         <button type="button" ref={accept} className="rss-call__accept" onClick={() => call.accept()}>
           {acceptLabel}

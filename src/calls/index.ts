@@ -4,8 +4,8 @@ export { usePeerConnection, type UsePeerConnection } from './use-peer-connection
 export { IncomingCall, type IncomingCallProps, type IncomingCallSource } from './incoming-call.js';
 export { VideoTile, type VideoTileProps } from './video-tile.js';
 export { createCallSession, type CallSession, type CallOptions, type CallSnapshot, type CallStats } from './call-session.js';
-export { callReducer, type CallStatus, type CallEndReason, type CallPeer, type CallMachine, type CallEvent } from './call-state.js';
-export { createNegotiator, type Negotiator, type NegotiatorOptions, type NegotiationStats } from './negotiation.js';
+export type { CallStatus, CallEndReason, CallPeer, CallMachine, CallEvent } from './call-state.js';
+export type { Negotiator, NegotiatorOptions, NegotiationStats } from './negotiation.js';
 export { createPeerLink, type PeerLink, type PeerLinkOptions } from './peer-link.js';
-export { callChannel, isCallSignal, isPolite, type CallSignal, type NegotiationSignal } from './signals.js';
+export { isCallSignal, type CallSignal, type NegotiationSignal } from './signals.js';
 export type { CallMedia } from './media.js';

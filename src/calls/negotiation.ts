@@ -39,7 +39,7 @@ export interface Negotiator {
   receive(signal: NegotiationSignal): Promise<void>;
   /** Restart ICE (new credentials; the peer answers): after a network change, or when the peer moved. */
   restartIce(): void;
-  /** Stop: no more signals out, pending candidates dropped, handlers removed. Does not close the connection. */
+  /** Stop: no more signals out, pending candidates dropped, events ignored. Does not close the connection. */
   close(): void;
 }
 
@@ -77,7 +77,7 @@ export function createNegotiator(pc: RTCPeerConnection, options: NegotiatorOptio
     if (batch.length === 0) return; // nothing to say: the end of candidates alone is not sent
     const candidates = batch;
     batch = [];
-    send(done ? { type: 'call-ice', candidates, done } : { type: 'call-ice', candidates });
+    send({ type: 'call-ice', candidates, done: done || undefined });
   };
   const apply = async (signal: NegotiationSignal): Promise<void> => {
     if (closed) return;
@@ -120,7 +120,6 @@ export function createNegotiator(pc: RTCPeerConnection, options: NegotiatorOptio
       closed = true;
       clearTimeout(timer);
       batch = [];
-      pc.onnegotiationneeded = pc.onicecandidate = pc.oniceconnectionstatechange = null;
     },
   };
 

@@ -1,8 +1,7 @@
 'use client';
-import { useEffect, useMemo, useRef, useState, useSyncExternalStore } from '../react/react.js';
+import { useEffect, useMemo, useState, useSyncExternalStore } from '../react/react.js';
 import { useSignal } from '../react/use-connection-state.js';
-import { IDLE } from './call-state.js';
-import { createCallSession, type CallSession, type CallOptions, type CallSnapshot } from './call-session.js';
+import { createCallSession, IDLE_SNAPSHOT, type CallSession, type CallOptions, type CallSnapshot } from './call-session.js';
 import type { CallMedia } from './media.js';
 
 /** What {@link useCall} returns: the call's state (render it directly) and its actions. */
@@ -22,10 +21,9 @@ export interface UseCall extends CallSnapshot {
   reset: () => void;
 }
 
-const IDLE_SNAPSHOT: CallSnapshot = { ...IDLE, localStream: null, remoteStream: null, pc: null, dataChannel: null, stats: { negotiationSent: 0, candidates: 0 } };
 const noSubscribe = (): (() => void) => () => {};
 const notReady = (): never => {
-  throw new Error('useCall: no client yet (call actions from an event or effect)');
+  throw new Error('useCall: no client yet');
 };
 const NOT_READY = { start: notReady, accept: notReady, decline: notReady, hangUp: notReady, reset: notReady };
 const idle = (): CallSnapshot => IDLE_SNAPSHOT;
@@ -42,11 +40,10 @@ const idle = (): CallSnapshot => IDLE_SNAPSHOT;
 export function useCall(options: CallOptions = {}): UseCall {
   const signal = useSignal();
   const [session, setSession] = useState<CallSession | null>(null);
-  const opts = useRef(options);
-  opts.current = options;
   useEffect(() => {
     if (!signal) return;
-    const s = createCallSession(signal, opts.current);
+    // The options of this render; the next effect keeps them current.
+    const s = createCallSession(signal, options);
     setSession(s);
     return () => s.dispose();
   }, [signal]);
@@ -55,9 +52,6 @@ export function useCall(options: CallOptions = {}): UseCall {
   });
   const snap = useSyncExternalStore(session?.subscribe ?? noSubscribe, session?.getSnapshot ?? idle, idle);
   // The session's methods use no `this`: they are handed out as they are.
-  const actions = session ?? NOT_READY;
-  return useMemo(
-    () => ({ ...snap, start: actions.start, accept: actions.accept, decline: actions.decline, hangUp: actions.hangUp, reset: actions.reset }),
-    [snap, actions],
-  );
+  const { start, accept, decline, hangUp, reset } = session ?? NOT_READY;
+  return useMemo(() => ({ ...snap, start, accept, decline, hangUp, reset }), [snap, session]);
 }

@@ -1,5 +1,5 @@
 'use client';
-import { useEffect, useRef, useState } from '../react/react.js';
+import { useEffect, useState } from '../react/react.js';
 import { useSignal } from '../react/use-connection-state.js';
 import { createPeerLink, type PeerLink, type PeerLinkOptions } from './peer-link.js';
 
@@ -24,16 +24,13 @@ export interface UsePeerConnection {
 export function usePeerConnection(peerAddress: string | null, options: PeerLinkOptions = {}): UsePeerConnection {
   const signal = useSignal();
   const [link, setLink] = useState<PeerLink | null>(null);
-  const [connectionState, setState] = useState<UsePeerConnection['connectionState']>('new');
   const [remoteStream, setRemote] = useState<MediaStream | null>(null);
-  const opts = useRef(options);
-  opts.current = options;
+  const [, setState] = useState<RTCPeerConnectionState>();
   useEffect(() => {
     if (!signal || !peerAddress) return;
-    const l = createPeerLink(signal, peerAddress, opts.current);
-    const pc = l.pc;
-    pc.addEventListener('connectionstatechange', () => setState(pc.connectionState));
-    pc.addEventListener('track', (e) => {
+    const l = createPeerLink(signal, peerAddress, options); // a new id makes a new link; other options apply to the next one
+    l.pc.addEventListener('connectionstatechange', () => setState(l.pc.connectionState)); // re-render
+    l.pc.addEventListener('track', (e) => {
       setRemote((s) => {
         const stream = s ?? new MediaStream();
         stream.addTrack(e.track);
@@ -41,12 +38,11 @@ export function usePeerConnection(peerAddress: string | null, options: PeerLinkO
       });
     });
     setLink(l);
-    setState('new');
     setRemote(null);
     return () => {
       l.close();
       setLink(null);
     };
   }, [signal, peerAddress, options.id]);
-  return { pc: link?.pc ?? null, connectionState, remoteStream, restartIce: () => link?.negotiator.restartIce() };
+  return { pc: link?.pc ?? null, connectionState: link?.pc.connectionState ?? 'new', remoteStream, restartIce: () => link?.negotiator.restartIce() };
 }

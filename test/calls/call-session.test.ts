@@ -152,6 +152,31 @@ describe('CallSession over a real server (fake RTCPeerConnection)', () => {
     expect(st(alice!.call).endedReason).toBe('peer-gone');
   });
 
+  it('a ringing callee whose caller vanished stops ringing with peer-gone (not at the ring timeout)', async () => {
+    const [alice, bob] = await setup(['alice/web', 'bob/web'], { peerGoneMs: 300 });
+    alice!.call.start('bob', { data: true });
+    await waitFor(() => st(bob!.call).status === 'incoming', 5000, 'ring');
+    await sleep(200); // bob has joined the call channel and sees alice there
+    expect(st(bob!.call).status).toBe('incoming');
+    alice!.sig.close(); // alice's endpoint goes away without a cancel
+    await waitFor(() => st(bob!.call).status === 'ended', 5000, 'ringing ended');
+    expect(st(bob!.call).endedReason).toBe('peer-gone');
+  });
+
+  it('a caller whose signaling reconnects while ringing: the callee keeps ringing and its accept reaches the new endpoint', async () => {
+    const cut = cuttable();
+    const [bob, alice] = await setup(['bob/web', 'alice/web'], { peerGoneMs: 5000 }, cut);
+    alice!.call.start('bob', { data: true });
+    await waitFor(() => st(bob!.call).status === 'incoming', 5000, 'ring');
+    await sleep(200);
+    const before = st(bob!.call).peer!.address!;
+    cut.cut();
+    await waitFor(() => st(bob!.call).peer!.address !== before, 10_000, 'bob learns alice’s new endpoint');
+    expect(st(bob!.call).status).toBe('incoming');
+    bob!.call.accept();
+    await waitFor(() => st(alice!.call).status === 'connected' && st(bob!.call).status === 'connected', 5000, 'connected');
+  });
+
   it('a signaling drop mid-call: the peer follows the new endpoint and the call goes on', async () => {
     const cut = cuttable();
     const [alice, bob] = await setup(['alice/web', 'bob/web'], { peerGoneMs: 5000 }, cut);
