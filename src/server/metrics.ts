@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { SignalCore } from './core.js';
 import { FRAME_KINDS, newCounters, type Counters } from './observer.js';
+import type { EndpointStats } from './webhooks/delivery.js';
 
 /** What the observer records besides {@link Counters}. */
 export interface Metrics {
@@ -99,7 +100,7 @@ function countersFrom(registry: Registry, name: string, help: string, label: str
  * process's default metrics and event-loop lag (made once per process: two servers in one process never clash, and
  * never start two event-loop monitors).
  */
-export function createMetrics(coreOf: () => SignalCore, sockets: () => number): Metrics {
+export function createMetrics(coreOf: () => SignalCore, sockets: () => number, webhooks: () => EndpointStats[] = () => []): Metrics {
   const own = new Registry();
   const counters = newCounters();
   const closedBy = new Map<string, number>();
@@ -134,6 +135,17 @@ export function createMetrics(coreOf: () => SignalCore, sockets: () => number): 
   countersFrom(own, 'signal_refusals_total', 'calls refused, by JSON-RPC error code', 'code', () => refusedBy);
   counterFrom(own, 'signal_slow_consumer_cuts_total', 'connections dropped as slow consumers', () => slow);
   counterFrom(own, 'signal_broker_reconnects_total', 'times the broker link came back after being down', () => reconnects);
+  // Webhooks, summed over the URLs (a URL is no label: it may carry a token in its query).
+  const hooks = (k: 'sent' | 'dropped' | 'failed' | 'retries' | 'queued'): number => webhooks().reduce((n, e) => n + e[k], 0);
+  countersFrom(own, 'signal_webhook_events_total', 'webhook events by outcome: sent (2xx), dropped (queue full), failed (given up)', 'outcome', () => [
+    ['sent', hooks('sent')],
+    ['dropped', hooks('dropped')],
+    ['failed', hooks('failed')],
+  ]);
+  counterFrom(own, 'signal_webhook_retries_total', 'webhook POSTs retried', () => hooks('retries'));
+  new Gauge({ name: 'signal_webhook_queued', help: 'webhook events waiting to be sent', registers: [own], collect() {
+    this.set(hooks('queued'));
+  } });
   const fanOutSize = new Histogram({
     name: 'signal_fanout_size',
     help: 'local members a publish is written to (sampled: one publish in 16)',

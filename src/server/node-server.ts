@@ -124,7 +124,7 @@ export function createSignalServer(options: SignalServerOptions): SignalServer {
     verifyToken: verify,
     // No logger and no metrics: no observer, nothing counted.
     ...(options.logger || metricsOn ? { observer: obs } : {}),
-    counters: metricsOn ? (metrics = createMetrics(() => core, () => sockets.size)).counters : null,
+    counters: metricsOn ? (metrics = createMetrics(() => core, () => sockets.size, () => webhooks?.stats() ?? [])).counters : null,
     ...(webhooks ? { membership: webhooks.hooks } : {}),
   });
   const webhooksStarted = webhooks?.start(core.nodeId);

@@ -8,6 +8,7 @@ import { Webhook } from 'standardwebhooks';
 import { createSignalServer, MemoryBroker, verifyWebhook, type SignalServer, type WebhookOptions } from '../../src/server/index.js';
 import { Raw, startReceiver, type Receiver } from '../helpers/webhook-receiver.js';
 import { sleep, waitFor } from '../helpers/wait.js';
+import { scrape, valueOf } from '../helpers/prom.js';
 
 const SECRET = 'webhooks-test-token-secret-0123456789';
 const HOOK_SECRET = 'whsec_' + Buffer.from('a webhook signing key of 32 bytes!').toString('base64');
@@ -143,6 +144,12 @@ describe('webhooks, one process', () => {
     const st = await waitFor(() => srv.webhookStats().find((x) => x.sent === 2), 5000, 'counted sent');
     expect(st.retries).toBeGreaterThanOrEqual(2);
     expect(st.failed).toBe(0);
+    // The same counts on /metrics.
+    const { families } = await scrape(url);
+    expect(valueOf(families, 'signal_webhook_events_total', { outcome: 'sent' })).toBe(2);
+    expect(valueOf(families, 'signal_webhook_events_total', { outcome: 'failed' })).toBe(0);
+    expect(valueOf(families, 'signal_webhook_retries_total')).toBe(st.retries);
+    expect(valueOf(families, 'signal_webhook_queued')).toBe(0);
   });
 
   it('a 400 is not retried (counted failed); other endpoints are not held by a hung one', async () => {
