@@ -197,10 +197,13 @@ export const DEFAULT_LIMITS = {
   maxConnections: Infinity,
   /** A socket closed by the server that does not answer the close handshake is dropped after this many ms. */
   closeTimeoutMs: 2_000,
-  /** Interval between WebSocket pings from the server, in ms. */
+  /**
+   * Time a silent socket has to answer a WebSocket ping, in ms: any frame counts as a sign of life, and only a socket
+   * silent for `pongTimeoutMs - pingIntervalMs` (at least `pingIntervalMs`) is pinged.
+   */
   pingIntervalMs: 5_000,
-  /** A socket silent (no pong, no frame) for this long is terminated, in ms. */
-  pongTimeoutMs: 10_000,
+  /** A socket silent (no pong, no frame) for this long is terminated, in ms (checked twice a second). */
+  pongTimeoutMs: 13_000,
   /**
    * An `authorize` hook that has not answered within this many ms refuses the join (SIGNAL_ERR_FORBIDDEN), so a
    * hung check never stalls that connection's later calls, which wait behind it in order.
