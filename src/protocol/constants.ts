@@ -61,6 +61,11 @@ export const METHOD = {
   refresh: 'signal.refresh',
   /** Extension: a refused notification. Old clients ignore it. */
   error: 'signal.error',
+  /**
+   * Extension (server → client, only to a member that joined with `batch: true`): roster changes of one channel
+   * coalesced per tick, `{id, from: '', members?: [[address, state?]…], left?: [address…], self?}`. See PROTOCOL.md.
+   */
+  presence: 'signal.presence',
 } as const;
 export type Method = (typeof METHOD)[keyof typeof METHOD];
 
