@@ -240,7 +240,8 @@ export class Channel<M extends object = Payload, S = unknown> extends Emitter<Ch
     // after join_back, and a non-presence member's state would make a participant that never leaves.
     const p = this.participants.get(from);
     if (!p) return;
-    this.#stale?.delete(from);
+    // Not proof of presence during a rejoin (only join/join_back/a batch is): a member may publish, then leave before
+    // the roster reaches me, and its leave is then no frame of its own (a batch snapshot leaves it out).
     this.#replayed?.add(from);
     if (p._setState(state)) this.emit('participant', p, 0);
   }
