@@ -134,7 +134,7 @@ export async function scaleBench({ ROOT, ENV, QUICK, want, log, rows, raw, failu
     const N = QUICK ? 20_000 : 100_000;
     const P = Math.ceil(N / 17_000); // server processes, each well under its 20,000 files
     const L = P; // load processes, one source address each
-    const per = N / L;
+    const per = Math.ceil(N / L);
     const WATCH = [0, 2, 500, 998, 1, 3]; // sampled channels (even: 100% presence members, odd: none)
     const res = { N, P };
     let redis = null;
@@ -146,7 +146,7 @@ export async function scaleBench({ ROOT, ENV, QUICK, want, log, rows, raw, failu
       ls = await loaders(L);
       const ports = srvs.map((s) => s.info.port);
       const t0 = Date.now();
-      await Promise.all(ls.map((l, j) => l.call('open', { tag: 'big', ports, from: j * per, n: per, channels: 1000, watch: WATCH, conc: 100 }, 900000)));
+      await Promise.all(ls.map((l, j) => l.call('open', { tag: 'big', ports, from: j * per, n: Math.min(per, N - j * per), channels: 1000, watch: WATCH, conc: 100 }, 900000)));
       res.connectMs = Date.now() - t0;
       log(`scale ${N}: connected over ${P} processes in ${res.connectMs} ms`);
       await sleep(5000);
