@@ -87,8 +87,8 @@ function sioClient(port) {
   });
 }
 
-/** Run `count` tasks made by `make(i)` with at most `conc` in flight. */
-async function pool(count, conc, make) {
+/** Run `count` tasks made by `make(i)` with at most `conc` in flight; `tolerate`: failures are counted, not thrown. */
+async function pool(count, conc, make, tolerate = false) {
   const out = new Array(count);
   let next = 0;
   const errors = [];
@@ -103,7 +103,9 @@ async function pool(count, conc, make) {
     }
   };
   await Promise.all(Array.from({ length: Math.min(conc, count) }, worker));
-  if (errors.length) throw new Error(`${errors.length} of ${count} failed, first: ${errors[0]}`);
+  if (errors.length && !tolerate) throw new Error(`${errors.length} of ${count} failed, first: ${errors[0]}`);
+  out.failed = errors.length;
+  out.firstError = errors[0];
   return out;
 }
 
@@ -112,7 +114,7 @@ async function pool(count, conc, make) {
  * even, on `ports[floor(i / channels) % ports.length]` (so each channel's members sit on every server). Members of
  * the channels listed in `watch` keep their roster. Tokens are signed first, then connections opened `conc` at a time.
  */
-async function open({ tag, sys = 'signal', ports, from = 0, n, channels = 1000, conc = 200, watch = [], batch = false }) {
+async function open({ tag, sys = 'signal', ports, from = 0, n, channels = 1000, conc = 200, watch = [], batch = false, tolerate = false }) {
   const watched = new Set(watch);
   const t0 = now();
   let clients;
@@ -124,11 +126,13 @@ async function open({ tag, sys = 'signal', ports, from = 0, n, channels = 1000, 
       const ch = i % channels;
       const port = ports[Math.floor(i / channels) % ports.length];
       return ourClient(port, jwts[k], `ch${ch}`, i % 2 === 0, { watch: watched.has(ch), batch });
-    });
+    }, tolerate);
   }
   const ms = now() - t0;
-  groups.set(tag, clients);
-  return { opened: clients.length, ms: Math.round(ms) };
+  const failed = clients.failed ?? 0;
+  const held = clients.filter(Boolean);
+  groups.set(tag, held);
+  return { opened: held.length, failed, firstError: clients.firstError, ms: Math.round(ms) };
 }
 
 /** Connection rate: `n` new clients, `conc` at a time; each times upgrade + token check + join reply (or SIO connect). */

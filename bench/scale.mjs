@@ -146,8 +146,11 @@ export async function scaleBench({ ROOT, ENV, QUICK, want, log, rows, raw, failu
       ls = await loaders(L);
       const ports = srvs.map((s) => s.info.port);
       const t0 = Date.now();
-      await Promise.all(ls.map((l, j) => l.call('open', { tag: 'big', ports, from: j * per, n: Math.min(per, N - j * per), channels: 1000, watch: WATCH, conc: 100 }, 900000)));
+      // A connection that times out on a saturated machine is counted (and the run goes on with the others).
+      const opened = await Promise.all(ls.map((l, j) => l.call('open', { tag: 'big', ports, from: j * per, n: Math.min(per, N - j * per), channels: 1000, watch: WATCH, conc: 100, tolerate: true }, 900000)));
       res.connectMs = Date.now() - t0;
+      res.failedConnects = opened.reduce((a, o) => a + o.failed, 0);
+      if (res.failedConnects) failures.push(`scale ${N}: ${res.failedConnects} connections failed (${opened.find((o) => o.failed)?.firstError})`);
       log(`scale ${N}: connected over ${P} processes in ${res.connectMs} ms`);
       await sleep(5000);
       const stats = await Promise.all(srvs.map((s) => s.call('stats')));
@@ -187,12 +190,12 @@ export async function scaleBench({ ROOT, ENV, QUICK, want, log, rows, raw, failu
       const all = Float64Array.from(lats.flatMap((x) => x.lat)).sort();
       const members = views.flatMap((v) => v.ch0 ?? []).length;
       res.publish = { from: pub.from, sent: pub.sent, receivers: members - 1, deliveries: all.length, expected: (members - 1) * pubs, p50: +pct(all, 50).toFixed(2), p99: +pct(all, 99).toFixed(2), minPerClient: Math.min(...counts) };
-      const healthy = res.connections.reduce((a, b) => a + b, 0) === N;
+      const healthy = res.connections.reduce((a, b) => a + b, 0) === N - res.failedConnects;
       log(`scale ${N}: ${res.connections.join('+')} connections, idle CPU ${res.idleCpu}% (servers) + ${res.redisCpu}% (redis), presence ${checked - wrong}/${checked} rosters exact, publish ${res.publish.deliveries}/${res.publish.expected} delivered, p99 ${res.publish.p99} ms`);
-      if (!healthy) failures.push(`scale ${N}: servers hold ${res.connections.join('+')} connections, not ${N}`);
+      if (!healthy) failures.push(`scale ${N}: servers hold ${res.connections.join('+')} connections, not the ${N - res.failedConnects} opened`);
       if (wrong) failures.push(`scale ${N}: ${wrong}/${checked} sampled rosters wrong`);
       if (res.publish.deliveries !== res.publish.expected) failures.push(`scale ${N}: ${res.publish.deliveries}/${res.publish.expected} publish deliveries`);
-      const label = `${N.toLocaleString('en-US')} connections over ${P} processes + Redis`;
+      const label = `${(N - res.failedConnects).toLocaleString('en-US')} connections over ${P} processes + Redis`;
       rows.push({ name: `${label}: total idle CPU of the servers (Redis: ${res.redisCpu}%)`, unit: '% of a core', ours: res.idleCpu, ...noPeer, better: 'lower', target: '<= 15 %' });
       rows.push({ name: `${label}: sampled presence rosters exact across processes (${checked} members of ${WATCH.length} channels)`, unit: 'wrong rosters', ours: wrong, ...noPeer, better: 'lower', target: '== 0' });
       rows.push({ name: `${label}: publish into a channel with members on every process, ${res.publish.deliveries}/${res.publish.expected} delivered, p99`, unit: 'ms', ours: res.publish.p99, ...noPeer, better: 'lower', target: null });
