@@ -16,6 +16,8 @@ export function verdict(r) {
     return m[1] === '>=' ? v >= +m[2] : m[1] === '<=' ? v <= +m[2] : v === +m[2];
   }
   if ((m = /^<= ([\d.]+) ms$/.exec(t))) return r.ours <= +m[1];
+  // An absolute bound on our own figure, whether or not a peer is shown beside it.
+  if ((m = /^(<=|>=) ([\d.]+) (kB|%)$/.exec(t))) return m[1] === '<=' ? r.ours <= +m[2] : r.ours >= +m[2];
   if ((m = /^<= ([\d.]+) kB and < 1$/.exec(t))) return r.ours / 1024 <= +m[1] && r.ratio < 1;
   return null;
 }

@@ -1,6 +1,6 @@
 // `npm run bench`: every workload of issue 7 side by side with the peers, in one run (≤ 5 min on 2 cores).
 // Servers and the load generator are separate processes (lib/proc.mjs); see BENCHMARKS.md for the method.
-//   node bench/run.mjs [--quick] [--profile] [--no-presence] [--only fanout,metrics,memory,crowd,bundles,rerenders,redis,httpapi,webhooks]
+//   node bench/run.mjs [--quick] [--profile] [--no-presence] [--only fanout,metrics,memory,crowd,bundles,rerenders,redis,httpapi,webhooks,scale,connrate,storm,scale100k]
 //   --quick: N=500 only, one round (writes results/partial*.json, not latest.json / BENCHMARKS.md);
 //   --profile: our fan-out server runs with --cpu-prof into bench/results/profiles/;
 //   --no-presence: the memory workload joins without presence (diagnosis); --only: a subset (partial output).
@@ -12,6 +12,7 @@ import { measureBundles } from './bundles.mjs';
 import { start } from './lib/proc.mjs';
 import { median } from './lib/stats.mjs';
 import { writeReport } from './report.mjs';
+import { scaleBench } from './scale.mjs';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const argv = process.argv.slice(2);
@@ -412,6 +413,8 @@ async function main() {
   } finally {
     await load?.stop();
   }
+  // Issue 16 (bench/scale.mjs): scale, connrate, storm, scale100k.
+  if (['scale', 'connrate', 'storm', 'scale100k'].some(want)) await scaleBench({ ROOT, ENV, QUICK, want, log, rows, raw, failures });
   if (want('bundles')) await bundles();
   if (want('rerenders')) {
     const r = jsonScript('bench/rerenders.tsx', 're-renders');

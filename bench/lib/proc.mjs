@@ -6,12 +6,14 @@ const TSX = ['--import', 'tsx'];
 /**
  * Fork `file` (a bench script) with the tsx loader and wait for its `{ready}` message.
  * @param {string} file
- * @param {{ args?: string[], execArgv?: string[], env?: Record<string,string>, readyTimeoutMs?: number }} [opts]
+ * @param {{ args?: string[], execArgv?: string[], env?: Record<string,string>, readyTimeoutMs?: number, execPath?: string }} [opts]
+ * `execPath`: a wrapper that runs node (lib/node-ulimit.sh raises the open-file limit first).
  */
 export async function start(file, opts = {}) {
   const child = fork(file, opts.args ?? [], {
     execArgv: [...TSX, ...(opts.execArgv ?? [])],
-    env: { ...process.env, ...opts.env },
+    env: { ...process.env, ...opts.env, ...(opts.execPath ? { NODE_BIN: process.execPath } : {}) },
+    ...(opts.execPath ? { execPath: opts.execPath } : {}),
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   let seq = 0;

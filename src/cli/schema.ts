@@ -96,8 +96,8 @@ const limitsShape = {
   }),
   maxPendingCalls: limit('maxPendingCalls', 0, 'calls one connection may have waiting behind an unfinished one (a join on authorize)'),
   maxPendingBytes: limit('maxPendingBytes', 0, 'bytes of frames one connection may have waiting behind an unfinished call'),
-  pingIntervalMs: limit('pingIntervalMs', 100, 'interval between WebSocket pings from the server'),
-  pongTimeoutMs: limit('pongTimeoutMs', 100, 'a socket silent this long is dropped (more than --ping-interval-ms)'),
+  pingIntervalMs: limit('pingIntervalMs', 100, 'time a silent socket has to answer a ping (pinged after --pong-timeout-ms minus this of silence)'),
+  pongTimeoutMs: limit('pongTimeoutMs', 100, 'a socket silent this long (no frame, no pong) is dropped (more than --ping-interval-ms)'),
   closeTimeoutMs: limit('closeTimeoutMs', 1, 'a socket that does not answer the close handshake is dropped after this'),
   authorizeTimeoutMs: limit('authorizeTimeoutMs', 1, 'an authorize hook that has not answered by then refuses the join'),
 } satisfies Record<keyof Limits, z.ZodType>;

@@ -5,6 +5,7 @@ import type { Connection } from './connection.js';
 import { Emitter } from './emitter.js';
 import { SignalError } from './errors.js';
 import { LocalParticipant, Participant } from './participant.js';
+import type { PresenceParams } from '../protocol/frames.js';
 import type { ChannelStatus, ParticipantOp, Payload, SignalMessage } from './types.js';
 
 /** What a Channel needs from its Signal: the token (who I am) and the list it is in (left there when it goes). */
@@ -26,6 +27,11 @@ export type ChannelEvents<M extends object, S> = {
   typing: [from: string, ms: number, participant: Participant<S, M> | undefined];
   /** A participant was added (1), updated (0: state) or removed (-1). */
   participant: [participant: Participant<S, M>, op: ParticipantOp];
+  /**
+   * Around a batch of roster changes (extension, PROTOCOL.md): `true` before its `participant` events, `false` after,
+   * so a consumer can apply them as one update.
+   */
+  batch: [open: boolean];
   /** Join status changed. */
   status: [status: ChannelStatus];
   /** A call about this channel was refused. */
@@ -140,18 +146,11 @@ export class Channel<M extends object = Payload, S = unknown> extends Emitter<Ch
     }
     if (this.#settleReady === null) this.ready = this.#newReady(); // the last one was refused when the client closed
     const seq = ++this.#joinSeq;
-    this.#conn.request(METHOD.join, { id: this.name, presence: this.presence }).then(
+    // With presence, ask for batched roster changes (extension; a server without it ignores `batch`).
+    this.#conn.request(METHOD.join, this.presence ? { id: this.name, presence: true, batch: true } : { id: this.name, presence: false }).then(
       (result) => {
         if (seq !== this.#joinSeq || this.#status !== 'joining') return;
-        const addr = (result as { address?: unknown } | null)?.address;
-        if (typeof addr === 'string') {
-          const prev = this.me.id;
-          if (prev !== undefined && prev !== addr) {
-            this.#pastIds.push(prev);
-            if (this.#pastIds.length > PAST_IDS_KEPT) this.#pastIds.shift();
-          }
-          this.me.id = addr;
-        }
+        this.#setMe((result as { address?: unknown } | null)?.address);
         const gone = this.#stale;
         const replayed = this.#replayed;
         this.#stale = null;
@@ -206,6 +205,16 @@ export class Channel<M extends object = Payload, S = unknown> extends Emitter<Ch
         this.#clearParticipants();
         this.#settleReady?.(new SignalError(CLIENT_ERROR.CLOSED, `removed from channel ${this.name}: ${this.#reason}`, { channel: this.name }));
         return;
+      case METHOD.presence: {
+        const { self, members = [], left = [] } = params as unknown as PresenceParams;
+        if (self !== undefined) return this.#setMe(self);
+        this.emit('batch', true);
+        // Joins first, then states: the order of the per-member form (join_back frames, then the state replay).
+        for (const [id] of members) this.#onJoin(id);
+        for (const [id, state] of members) this.#onState(id, state as S);
+        for (const id of left) this.#removeParticipant(id);
+        return void this.emit('batch', false);
+      }
       case METHOD.publish:
       case METHOD.send: {
         if ('state' in params) return this.#onState(from, params.state as S);
@@ -220,6 +229,17 @@ export class Channel<M extends object = Payload, S = unknown> extends Emitter<Ch
         this.emit('message', msg, p);
       }
     }
+  }
+
+  /** My endpoint address (a join reply, or a batch join's `self`); the one before goes to my past ones. */
+  #setMe(addr: unknown): void {
+    const prev = this.me.id;
+    if (typeof addr !== 'string' || prev === addr) return;
+    if (prev !== undefined) {
+      this.#pastIds.push(prev);
+      if (this.#pastIds.length > PAST_IDS_KEPT) this.#pastIds.shift();
+    }
+    this.me.id = addr;
   }
 
   #onJoin(from: string): void {
@@ -238,7 +258,8 @@ export class Channel<M extends object = Payload, S = unknown> extends Emitter<Ch
     // after join_back, and a non-presence member's state would make a participant that never leaves.
     const p = this.participants.get(from);
     if (!p) return;
-    this.#stale?.delete(from);
+    // Not proof of presence during a rejoin (only join/join_back/a batch is): a member may publish, then leave before
+    // the roster reaches me, and its leave is then no frame of its own (a batch snapshot leaves it out).
     this.#replayed?.add(from);
     if (p._setState(state)) this.emit('participant', p, 0);
   }

@@ -155,8 +155,12 @@ export function connection(
     if (typeof data !== 'string') return; // binary from server: not part of the protocol
     const parsed = parseServerFrame(data);
     try {
-      if (parsed.kind === 'notification') notify(parsed.note);
-      else if (parsed.kind === 'response') requests.settle(parsed.response);
+      if (parsed.kind === 'notification') {
+        const { method, params } = parsed.note;
+        // A batch join (extension) tells my address before its reply: named in `replaces` even if the reply never comes.
+        if (method === METHOD.presence && typeof params.self === 'string') address = params.self;
+        notify(parsed.note);
+      } else if (parsed.kind === 'response') requests.settle(parsed.response);
     } catch (e) {
       report(new SignalError(CLIENT_ERROR.PROTOCOL, `bad frame: ${(e as Error).message}`));
     }

@@ -38,7 +38,10 @@ export interface PresenceListProps<S = unknown> {
    * @default 'identity'
    */
   groupBy?: 'identity' | 'endpoint';
-  /** Show at most this many entries (me included), then a "+N" entry. */
+  /**
+   * Show at most this many entries (me included), then a "+N" entry: a room of thousands renders a bounded list.
+   * @default 200
+   */
   max?: number;
   /**
    * Content of each `li` (the `li` itself, its class and `data-me` stay).
@@ -63,6 +66,9 @@ export interface PresenceListProps<S = unknown> {
   /** Extra class names, after `rss-presence`. */
   className?: string;
 }
+
+/** Entries shown when `max` is not given. */
+const DEFAULT_MAX = 200;
 
 type GetName<S> = (p: { identity: string; state: S | undefined }) => string;
 
@@ -100,7 +106,7 @@ export function PresenceList<S = unknown>({
   const mine = groupBy === 'endpoint' ? undefined : rows.get(me!);
   if (mine) rows.delete(me!);
   const total = rows.size + (showMe ? 1 : 0);
-  const room = max === undefined ? total : Math.max(0, max);
+  const room = Math.max(0, max ?? DEFAULT_MAX);
   const shown = [...rows].slice(0, Math.max(0, room - (showMe ? 1 : 0)));
   const more = total - Math.min(total, room);
   return (

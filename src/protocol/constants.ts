@@ -72,6 +72,11 @@ export const METHOD = {
    * (`{id, from: "$server", reason}`); the client must not rejoin it by itself. Old clients ignore it.
    */
   unsubscribed: 'signal.unsubscribed',
+  /**
+   * Extension (server → client, only to a member that joined with `batch: true`): roster changes of one channel
+   * coalesced per tick, `{id, from: '', members?: [[address, state?]…], left?: [address…], self?}`. See PROTOCOL.md.
+   */
+  presence: 'signal.presence',
 } as const;
 export type Method = (typeof METHOD)[keyof typeof METHOD];
 
@@ -204,10 +209,13 @@ export const DEFAULT_LIMITS = {
   maxConnections: Infinity,
   /** A socket closed by the server that does not answer the close handshake is dropped after this many ms. */
   closeTimeoutMs: 2_000,
-  /** Interval between WebSocket pings from the server, in ms. */
+  /**
+   * Time a silent socket has to answer a WebSocket ping, in ms: any frame counts as a sign of life, and only a socket
+   * silent for `pongTimeoutMs - pingIntervalMs` (at least `pingIntervalMs`) is pinged.
+   */
   pingIntervalMs: 5_000,
-  /** A socket silent (no pong, no frame) for this long is terminated, in ms. */
-  pongTimeoutMs: 10_000,
+  /** A socket silent (no pong, no frame) for this long is terminated, in ms (checked twice a second). */
+  pongTimeoutMs: 13_000,
   /**
    * An `authorize` hook that has not answered within this many ms refuses the join (SIGNAL_ERR_FORBIDDEN), so a
    * hung check never stalls that connection's later calls, which wait behind it in order.

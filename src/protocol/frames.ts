@@ -16,6 +16,8 @@ export interface SendParams extends Payload {
 export interface JoinParams {
   id: string;
   presence?: boolean;
+  /** Extension: with presence, take roster changes as `signal.presence` batches (one frame per tick). */
+  batch?: boolean;
 }
 /** Params of `signal.leave`. */
 export interface LeaveParams {
@@ -56,7 +58,21 @@ export type ServerNotification =
   | { method: typeof METHOD.join; params: { id: string; from: string } }
   | { method: typeof METHOD.joinBack; params: { id: string; from: string } }
   | { method: typeof METHOD.leave; params: { id: string; from: string } }
+  | { method: typeof METHOD.presence; params: PresenceParams }
   | { method: typeof METHOD.error; params: ErrorParams };
+
+/** Params of a `signal.presence` batch (extension): see PROTOCOL.md. */
+export interface PresenceParams {
+  id: string;
+  /** Always `''` (the server). */
+  from: string;
+  /** Members present now, each with its state (absent: none): `[address]` or `[address, state]`. */
+  members?: [string, unknown?][];
+  /** Members gone. */
+  left?: string[];
+  /** Sent once on a batch join, before the roster: my own endpoint address (never a participant). */
+  self?: string;
+}
 
 /** A reply to a request. */
 export type ServerResponse =
@@ -160,6 +176,9 @@ export function parseClientFrame(text: string, opts: ParseOptions): ParsedClient
     if (err) return refusal(rid, method, ERROR.INVALID_PARAMS, err);
     if (method === METHOD.join && params.presence !== undefined && typeof params.presence !== 'boolean') {
       return refusal(rid, method, ERROR.INVALID_PARAMS, 'presence must be a boolean', params.id as string);
+    }
+    if (method === METHOD.join && params.batch !== undefined && typeof params.batch !== 'boolean') {
+      return refusal(rid, method, ERROR.INVALID_PARAMS, 'batch must be a boolean', params.id as string);
     }
   }
   // The parsed object itself is the call (its extra `jsonrpc` member is never read): no copy per frame.

@@ -18,7 +18,13 @@ export function bindChannel(
   const views = new Map<string, ParticipantView>();
   for (const p of ch.participants.values()) views.set(p.id, viewOf(p));
   const roster = () => ({ participants: [...views.values()], byId: new Map(views) });
+  // Inside a batch of roster changes (extension) the views change one by one and the store once, at its end.
+  let inBatch = false;
   const offs = [
+    ch.on('batch', (open) => {
+      inBatch = open;
+      if (!open) store.setState(roster());
+    }),
     ch.on('status', (status) => {
       store.setState(status === 'failed' ? { status, error: ch.error } : status === 'joined' ? { status, error: undefined } : { status });
     }),
@@ -28,7 +34,7 @@ export function bindChannel(
         views.delete(p.id);
         typing.remove(p.id);
       } else views.set(p.id, viewOf(p));
-      store.setState(roster());
+      if (!inBatch) store.setState(roster());
     }),
     // Typing frames come sorted by the client's Channel: never as messages.
     ch.on('typing', (from, ms) => typing.typing(from, ms)),

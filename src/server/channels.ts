@@ -80,15 +80,24 @@ export class Channels {
     const old = this.routes.replacedBy(s);
     this.ctx.hooks?.joined(s, name, old);
     if (old !== undefined && c.roster.has(old) && !c.members.has(old)) this.dropMember(c, old);
+    const batch = presence && params.batch === true;
     if (presence) {
-      if (!(await replayRoster(s, c, limits))) return;
-      c.roster.set(s.address, undefined);
       const frame = outFrame(encodeNotification(METHOD.join, { id: name, from: s.address }));
-      fanOut(c, frame, s, limits);
+      if (batch) {
+        // Batched presence (presence-batch.ts): joined and announced first, so that newcomers of one tick share one snapshot.
+        const snapshot = this.sync.presence.admit(s, c);
+        c.roster.set(s.address, undefined);
+        this.sync.presence.announce(c, frame, s.address, s);
+        if (!(await snapshot)) return;
+      } else {
+        if (!(await replayRoster(s, c, limits))) return;
+        c.roster.set(s.address, undefined);
+        this.sync.presence.announce(c, frame, s.address, s);
+      }
       await this.ctx.link?.addMember(name, { address: s.address });
       void this.ctx.link?.publish(channelTopic(name), { t: 'join', ch: name, from: s.address, frame: frame.text });
     }
-    s.result(rpcId, { id: name, presence, members: c.roster.size, address: s.address, rate: this.rate() }, limits);
+    s.result(rpcId, { id: name, presence, members: c.roster.size, address: s.address, rate: this.rate(), ...(batch ? { batch } : {}) }, limits);
   }
 
   /** `signal.leave`. */
@@ -108,6 +117,7 @@ export class Channels {
     const c = this.open.get(name);
     if (!c || c.members.get(s.address) !== s) return;
     c.members.delete(s.address);
+    this.sync.presence.forget(c, s);
     if (presence) this.dropMember(c, s.address);
     else this.sync.touch(name, s.address);
     this.closeIfEmpty(c);
@@ -167,7 +177,7 @@ export class Channels {
     this.sync.touch(c.name, address);
     if (!c.roster.delete(address)) return;
     const frame = outFrame(encodeNotification(METHOD.leave, { id: c.name, from: address }));
-    fanOut(c, frame, null, this.limits);
+    this.sync.presence.announce(c, frame, address, null);
     void this.ctx.link?.removeMember(c.name, address);
     void this.ctx.link?.publish(channelTopic(c.name), { t: 'leave', ch: c.name, from: address, frame: frame.text });
   }

@@ -9,7 +9,8 @@ import type { Session } from './session.js';
 import { readBody } from './http-body.js';
 import { createHttpApi } from './http-api.js';
 import { bindApi, type ServerApi } from './server-api-types.js';
-import { closeWithin, wsTransport } from './ws-transport.js';
+import { closeWithin, sendPing, wsTransport } from './ws-transport.js';
+import { Heartbeat } from './heartbeat.js';
 import { DEFAULT_DRAIN_MS, drainConnections, type DrainResult } from './drain.js';
 import type { Logger } from './log.js';
 import { createMetrics, type Metrics } from './metrics.js';
@@ -102,6 +103,9 @@ class SignalSocket extends WebSocket {
   seen = 0;
   /** Last ping sent ({@link clock}; 0: never). */
   pinged = 0;
+  /** Place in the heartbeat's wheel (heartbeat.ts); -1: not in it. */
+  hbBucket = -1;
+  hbSlot = -1;
 }
 
 
@@ -164,6 +168,7 @@ export function createSignalServer(options: SignalServerOptions): SignalServer {
       }
       if (event === 'close') {
         sockets.delete(this);
+        heartbeat.remove(this);
         if (s !== null) {
           core.disconnect(s);
           obs.disconnected(s, args[0] as number);
@@ -185,23 +190,12 @@ export function createSignalServer(options: SignalServerOptions): SignalServer {
   let publicUrl = options.publicUrl;
   let closing = false;
 
-  // Ping every `pingIntervalMs`; check for silence more often (every second at most), so a dead
-  // peer is dropped within `pongTimeoutMs` + 1 s of its last sign of life, not a whole ping period later.
-  const heartbeat = setInterval(() => {
-    const now = clock();
-    const wall = Date.now();
-    for (const ws of sockets) {
-      if (ws.session !== null && (now - ws.seen > limits.pongTimeoutMs || ws.session.checkBehind(limits, wall))) {
-        ws.terminate();
-        continue;
-      }
-      if (ws.pinged === 0 || now - ws.pinged >= limits.pingIntervalMs) {
-        ws.pinged = now || 1;
-        ws.ping();
-      }
-    }
-  }, Math.max(50, Math.min(limits.pingIntervalMs, 1000)));
-  heartbeat.unref();
+  // Any frame is a sign of life; only the silent are pinged, one bucket of sockets per tick (heartbeat.ts).
+  const heartbeat = new Heartbeat<SignalSocket>(limits, {
+    ping: sendPing,
+    terminate: (ws) => ws.terminate(),
+    check: (ws, wall) => ws.session !== null && ws.session.checkBehind(limits, wall),
+  }, clock);
 
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     // An error listener from the very first line: a reset while we answer (or before) must never be unhandled.
@@ -244,6 +238,7 @@ export function createSignalServer(options: SignalServerOptions): SignalServer {
     if (closing || draining) return refuse(ws, closing ? CLOSE.GOING_AWAY : CLOSE.SERVICE_RESTART, closing ? 'server shutting down' : 'service restart: reconnect');
     ws.session = core.connect(wsTransport(ws, limits.closeTimeoutMs, counters), identity, device, claims, replaces);
     ws.seen = clock();
+    heartbeat.add(ws);
     // From here on, ServerSocket.emit hands 'message', 'pong', 'error' and 'close' to the core.
   };
 
@@ -354,7 +349,7 @@ export function createSignalServer(options: SignalServerOptions): SignalServer {
     async close() {
       if (closing) return;
       closing = true;
-      clearInterval(heartbeat);
+      heartbeat.stop();
       for (const s of attached) s.off('upgrade', onUpgrade);
       const closed = own ? new Promise<void>((r) => own!.close(() => r())) : Promise.resolve();
       await core.shutdown(CLOSE.GOING_AWAY, 'server shutting down');

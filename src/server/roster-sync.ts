@@ -10,6 +10,7 @@ import { encodeNotification } from '../protocol/frames.js';
 import { channelTopic, type BrokerLink, type BrokerMessage } from './broker.js';
 import type { CoreContext } from './core-context.js';
 import { fanOut, type LocalChannel, type LocalChannels } from './local-channel.js';
+import { PresenceBatcher } from './presence-batch.js';
 import { reconcile } from './reconcile.js';
 import { outFrame } from './session.js';
 
@@ -29,6 +30,8 @@ const RESYNC_BATCH = 64;
 
 export class RosterSync {
   private readonly limits: Limits;
+  /** Presence announcements: per-member frames, or batches for members that asked for them (presence-batch.ts). */
+  readonly presence: PresenceBatcher;
   /** Roster reads in flight: channel -> what broker messages changed meanwhile, one entry per read. */
   private readonly reads = new Map<string, Set<RosterRead>>();
 
@@ -38,6 +41,7 @@ export class RosterSync {
     private readonly open: LocalChannels,
   ) {
     this.limits = ctx.limits;
+    this.presence = new PresenceBatcher(ctx.limits);
   }
 
   /** First read of a newly opened (and subscribed) channel's roster; what messages changed meanwhile wins. */
@@ -62,7 +66,8 @@ export class RosterSync {
     } else if (msg.hasState && c.roster.has(msg.from)) c.roster.set(msg.from, msg.state);
     else if (msg.hasState) this.lateState(msg.ch, msg.from, msg.state);
     if (msg.t !== 'pub' || (msg.hasState && c.roster.has(msg.from))) this.touch(msg.ch, msg.from);
-    fanOut(c, outFrame(msg.frame), null, this.limits);
+    if (msg.t === 'pub') fanOut(c, outFrame(msg.frame), null, this.limits);
+    else this.presence.announce(c, outFrame(msg.frame), msg.from, null);
   }
 
   /** Members of another node vanished (it died): tell the local members they left. Idempotent. */
@@ -107,7 +112,7 @@ export class RosterSync {
       for (const addr of diff.leaves) this.lost(c, addr);
       for (const [addr, state] of diff.changes) {
         c.roster.set(addr, state);
-        if (diff.joins.has(addr)) fanOut(c, outFrame(encodeNotification(METHOD.join, { id: name, from: addr })), null, this.limits);
+        if (diff.joins.has(addr)) this.presence.announce(c, outFrame(encodeNotification(METHOD.join, { id: name, from: addr })), addr, null);
         if (state !== undefined) {
           fanOut(c, outFrame(encodeNotification(METHOD.publish, { id: name, from: addr, state })), null, this.limits);
         }
@@ -122,7 +127,7 @@ export class RosterSync {
     if (c.members.has(addr)) return; // ours and alive: never reported lost
     this.touch(c.name, addr);
     if (!c.roster.delete(addr)) return;
-    fanOut(c, outFrame(encodeNotification(METHOD.leave, { id: c.name, from: addr })), null, this.limits);
+    this.presence.announce(c, outFrame(encodeNotification(METHOD.leave, { id: c.name, from: addr })), addr, null);
   }
 
   /**

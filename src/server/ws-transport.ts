@@ -125,6 +125,23 @@ class WsTransport implements Transport {
   }
 }
 
+/** An unmasked WebSocket ping with no payload (FIN + opcode 9, length 0): the same two bytes for every socket. */
+const PING_FRAME = Buffer.from([0x89, 0x00]);
+
+/**
+ * Send a WebSocket ping: the two frame bytes written straight to the TCP socket while the `ws` sender is idle and
+ * uncompressed (no Buffer, no mask, no callback per ping), else `ws.ping()`.
+ */
+export function sendPing(ws: WebSocket): void {
+  if (ws.readyState !== WebSocket.OPEN) return;
+  const { _socket: socket, _sender: sender } = ws as unknown as WsInternals;
+  if (ws.extensions === '' && socket && sender && sender._state === 0 && Array.isArray(sender._queue) && sender._queue.length === 0) {
+    socket.write(PING_FRAME);
+    return;
+  }
+  ws.ping();
+}
+
 /**
  * Wrap a `ws` socket as a core transport. A close the peer does not answer is cut after `closeTimeoutMs` (`ws`
  * itself would hold the socket, and its file descriptor, for 30 s).

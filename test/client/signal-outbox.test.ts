@@ -58,7 +58,7 @@ describe('outgoing queue', () => {
     fake.last().accept();
     expect(sentFrames(fake.last().sent)).toEqual([
       '_ping',
-      { jsonrpc: '2.0', method: 'signal.join', params: { id: 'room', presence: true }, id: 1 },
+      { jsonrpc: '2.0', method: 'signal.join', params: { id: 'room', presence: true, batch: true }, id: 1 },
       { jsonrpc: '2.0', method: 'signal.send', params: { to: 'bob', text: 'x' } },
       { jsonrpc: '2.0', method: 'signal.publish', params: { text: 'hi', id: 'room' } },
     ]);
