@@ -209,10 +209,11 @@ export class Channel<M extends object = Payload, S = unknown> extends Emitter<Ch
         const { self, members = [], left = [] } = params as unknown as PresenceParams;
         if (self !== undefined) return this.#setMe(self);
         this.emit('batch', true);
-        // Joins first, then states: the order of the per-member form (join_back frames, then the state replay).
+        // Leaves, joins, then states: the per-member form's order (an endpoint replaced by a reconnect leaves before
+        // the new one joins; join_back frames come before the state replay).
+        for (const id of left) this.#removeParticipant(id);
         for (const [id] of members) this.#onJoin(id);
         for (const [id, state] of members) this.#onState(id, state as S);
-        for (const id of left) this.#removeParticipant(id);
         return void this.emit('batch', false);
       }
       case METHOD.publish:
