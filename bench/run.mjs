@@ -390,6 +390,8 @@ function httpApiRows(d) {
   rows.push({ name: `HTTP API publish into ${n} members: publishes/s`, unit: 'requests/s', ours: d.httpRequestsPerSec, peer: d.wsRequestsPerSec, peerName: ws, ratio: +(d.httpRequestsPerSec / d.wsRequestsPerSec).toFixed(3), better: 'higher', target: null });
   rows.push({ name: `HTTP API publish into ${n} members: deliveries/s`, unit: 'deliveries/s', ours: d.httpDeliveriesPerSec, peer: d.wsDeliveriesPerSec, peerName: ws, ratio: +(d.httpDeliveriesPerSec / d.wsDeliveriesPerSec).toFixed(3), better: 'higher', target: null });
   rows.push({ name: `HTTP API publish into ${n} members: p99 request to last delivery`, unit: 'ms', ours: d.httpP99Ms, peer: d.wsP99Ms, peerName: ws, ratio: +(d.httpP99Ms / d.wsP99Ms).toFixed(3), better: 'lower', target: null });
+}
+
 /** Rows from bench/webhook-bench.mjs (webhook delivery latency, two processes over Redis). */
 function webhookRows(d) {
   if (!d || typeof d !== 'object' || d.transitionP99Ms == null) return;
@@ -431,6 +433,7 @@ async function main() {
     const r = jsonScript('bench/http-publish.mjs', 'http api');
     raw.httpApi = r;
     if (r) httpApiRows(r);
+  }
   if (want('webhooks')) {
     const r = jsonScript('bench/webhook-bench.mjs', 'webhooks');
     raw.webhooks = r;

@@ -5,27 +5,29 @@
  * - `routing.ts`: the endpoint index, direct messages, `replaces`;
  * - `channels.ts`: join, leave, publish, fan-out (with `authorize.ts`, `roster-replay.ts`, `local-channel.ts`);
  * - `roster-sync.ts`: rosters kept in step with the broker (with the pure `reconcile.ts`);
- * - `call-queue.ts`: calls waiting behind an unfinished one; `expiries.ts`: token expiries;
+ * - `call-queue.ts`: calls waiting behind an unfinished one; `expiries.ts`: token expiries; `token-refresh.ts`:
+ *   `signal.refresh`; `core-options.ts`: the options and stats;
  * - `server-api.ts`: the server API (`core.api`: send, publish, presence, channels, disconnect, unsubscribe).
  * Watching it (issue 13): `observer.ts` hooks (connections, refusals, closes, slow consumers, broker status, sampled
  * fan-outs) and plain counters bumped per frame, read by the Node server's logs and metrics; `closeSession` serves
  * a drain (drain.ts).
  */
 import { CLOSE, DEFAULT_LIMITS, ERROR, METHOD, type Limits } from '../protocol/constants.js';
-import { parseClientFrame, type ClientCall, type FrameError, type RefreshParams, type RpcId } from '../protocol/frames.js';
+import { parseClientFrame, type ClientCall, type FrameError } from '../protocol/frames.js';
 import type { Refusal } from './admission.js';
 import type { VerifiedToken } from './auth.js';
 import type { Authorize } from './authorize.js';
 import { MemoryBroker, type Broker, type BrokerHandlers, type BrokerLink } from './broker.js';
 import { inKind, KIND_BINARY, KIND_INVALID, KIND_PING, type CoreObserver, type Counters } from './observer.js';
-import type { MembershipHooks } from './membership-hooks.js';
 import { CallQueue } from './call-queue.js';
 import { Channels } from './channels.js';
 import type { CoreContext } from './core-context.js';
 import { Expiries } from './expiries.js';
+import { refreshToken } from './token-refresh.js';
+import type { CoreOptions, CoreStats } from './core-options.js';
 import { randomId } from './ids.js';
 import type { LocalChannels } from './local-channel.js';
-import { idOf, rid } from './reply-ids.js';
+import { idOf } from './reply-ids.js';
 import { RosterSync } from './roster-sync.js';
 import { DirectRoutes } from './routing.js';
 import { CoreServerApi } from './server-api.js';
@@ -34,34 +36,7 @@ import { flat, Session, type Transport } from './session.js';
 
 export type { Authorize } from './authorize.js';
 
-/** Options of the transport-free core. */
-export interface CoreOptions {
-  /** @default a new MemoryBroker */
-  broker?: Broker;
-  /** Overrides of {@link DEFAULT_LIMITS}. */
-  limits?: Partial<Limits>;
-  authorize?: Authorize;
-  /**
-   * Verify a token handed in on an open connection (`signal.refresh`, extension). The Node and in-page servers pass
-   * their own verifier; without it a refresh is refused (-32601) and connections are closed at their token's `exp`.
-   */
-  verifyToken?: (jwt: string) => Promise<VerifiedToken>;
-  /** Clock, for tests. @default Date.now */
-  now?: () => number;
-  /** Hooks for logs and metrics (observer.ts). @default none */
-  observer?: CoreObserver;
-  /** Counters bumped per frame for metrics; `null` or absent: nothing is counted. */
-  counters?: Counters | null;
-  /** Told of every join, leave and state (webhooks use it; see membership-hooks.ts). */
-  membership?: MembershipHooks;
-}
-
-/** Counters returned by `stats()`. */
-export interface CoreStats {
-  nodeId: string;
-  connections: number;
-  channels: number;
-}
+export type { CoreOptions, CoreStats } from './core-options.js';
 
 /**
  * The server logic without a transport: routing, channels, presence, limits.
@@ -298,30 +273,8 @@ export class SignalCore {
       case METHOD.leave:
         return this.channels.leaveCall(s, call.params.id, call.id);
       case METHOD.refresh:
-        return this.refresh(s, call.params, call.id);
+        return refreshToken(s, call.params, call.id, this.verifyToken, this.authorize !== undefined, this.expiries, this.limits);
     }
-  }
-
-  /**
-   * `signal.refresh` (extension): a new token for the same identity and device replaces the connection's token
-   * (its `exp`, and the claims `authorize` sees) without a reconnect.
-   */
-  private async refresh(s: Session, params: RefreshParams, rpcId: RpcId | undefined): Promise<void> {
-    const fail = (code: FrameError['code'], message: string): void => this.refuse(s, { code, message, method: METHOD.refresh, ...rid(rpcId) });
-    if (!this.verifyToken) return fail(ERROR.METHOD_NOT_FOUND, 'token refresh is not available on this server');
-    let tok: VerifiedToken;
-    try {
-      tok = await this.verifyToken(params.jwt);
-    } catch (e) {
-      return fail(ERROR.UNAUTHORIZED, (e as Error)?.message ?? 'invalid token');
-    }
-    if (s.closed) return;
-    if (tok.identity !== s.identity || tok.device !== s.device) {
-      return fail(ERROR.UNAUTHORIZED, `the token is for ${tok.identity}/${tok.device}, not ${s.identity}/${s.device}`);
-    }
-    if (this.authorize) s.claims = tok.claims as Record<string, unknown>;
-    this.expiries.set(s, tok.claims.exp);
-    s.result(rpcId, { ok: true, ...(s.exp === 0 ? {} : { exp: s.exp / 1000 }) }, this.limits);
   }
 
   /** After a broker outage (no `channels`) or when another node rewrote those rosters: see `RosterSync.resync`. */

@@ -3,84 +3,22 @@ import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { CLOSE } from '../protocol/constants.js';
 import { authenticate, closeReason, isRefusal, parseConnectUrl } from './admission.js';
-import { createVerifier, signAccessToken, type AuthOptions } from './auth.js';
-import { SignalCore, type CoreOptions, type CoreStats } from './core.js';
+import { createVerifier } from './auth.js';
+import { SignalCore } from './core.js';
 import type { Session } from './session.js';
-import { readBody } from './http-body.js';
+import { devTokenRoute } from './dev-token-route.js';
 import { createHttpApi } from './http-api.js';
-import { bindApi, type ServerApi } from './server-api-types.js';
+import { bindApi } from './server-api-types.js';
 import { closeWithin, sendPing, wsTransport } from './ws-transport.js';
 import { Heartbeat } from './heartbeat.js';
-import { DEFAULT_DRAIN_MS, drainConnections, type DrainResult } from './drain.js';
-import type { Logger } from './log.js';
+import { DEFAULT_DRAIN_MS, drainConnections } from './drain.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { ServerObserver } from './observe.js';
 import { opsRoutes } from './ops-routes.js';
-import { Webhooks, type EndpointStats, type WebhookOptions } from './webhooks/index.js';
+import { Webhooks } from './webhooks/index.js';
+import type { SignalServer, SignalServerOptions } from './node-server-types.js';
 
-/** Options of {@link createSignalServer}. */
-export interface SignalServerOptions extends AuthOptions, Omit<CoreOptions, 'now' | 'observer' | 'counters'> {
-  /**
-   * Base URL clients reach this server at (put in dev tokens' `aud`).
-   * @default `http://` + the `Host` header of the token request (so a server on 0.0.0.0 hands out a reachable URL),
-   * else `http://HOST:PORT` after listen
-   */
-  publicUrl?: string;
-  /** Serve `POST /token` (development only; never on unless asked). @default false */
-  devTokens?: boolean;
-  /** Origins a browser may call `POST /token` from (`Access-Control-Allow-Origin`); `'*'` for any. @default ['*'] */
-  corsOrigins?: string[];
-  /**
-   * `Origin` headers a WebSocket upgrade may carry; an upgrade with another one is refused with 403 before any
-   * WebSocket. An upgrade without `Origin` (not from a browser: servers, native apps) is allowed.
-   * @default any origin
-   */
-  allowedOrigins?: string[];
-  /** A pino-compatible logger for connections, refusals, floods, broker status, drain (log.ts). @default no logs */
-  logger?: Logger;
-  /** Count for `GET /metrics` (Prometheus text; metrics.ts) and serve it. @default true */
-  metrics?: boolean;
-  /** {@link SignalServer.drain}'s default window, in milliseconds. @default 5000 */
-  drainMs?: number;
-  /**
-   * Keys of the HTTP server API under `/api/v1/` (`Authorization: Bearer <key>`; README "Server API").
-   * @default none: the HTTP API answers 404 (the Node API on the returned object works regardless)
-   */
-  apiKeys?: readonly string[];
-  /** POST membership events to your backend, signed (README "Webhooks"). @default none */
-  webhook?: WebhookOptions;
-}
-
-/** Stats of a running server. */
-export interface SignalServerStats extends CoreStats {
-  /** Sockets open at the transport level. */
-  sockets: number;
-}
-
-/** A running signal server; also the server API ({@link ServerApi}: send, publish, presence, …). */
-export interface SignalServer extends ServerApi {
-  /** Listen on `port` (0 picks a free one). @default port 7070, host '127.0.0.1' */
-  listen(port?: number, host?: string): Promise<{ url: string; port: number }>;
-  /** Serve WebSocket upgrades on an existing HTTP server (mount `handleRequest` yourself). */
-  attach(server: Server): void;
-  /** Answer `GET /healthz`, the HTTP server API (`/api/v1/`, with `apiKeys`) and (with `devTokens`) `POST /token`; `false` when the path is not ours. */
-  handleRequest(req: IncomingMessage, res: ServerResponse): boolean;
-  /** Stop accepting, close every socket with 1001 (presence leaves), detach from the broker. */
-  close(): Promise<void>;
-  /**
-   * Drain before a restart: `/readyz` answers 503 and new upgrades are refused (503) at once, then every connection
-   * is closed with 1012 (service restart), spread over `ms` (default `drainMs`); our client reconnects within about
-   * a second, to another process. Call {@link close} afterwards. Resolves with what it did.
-   */
-  drain(opts?: { ms?: number }): Promise<DrainResult>;
-  /** Prometheus text of this server's metrics (what `GET /metrics` serves); `null` when metrics are off. */
-  metrics(): Promise<string> | null;
-  stats(): SignalServerStats;
-  /** The transport-free core (for embedding and tests). */
-  readonly core: SignalCore;
-  /** Webhook delivery counters per URL (`[]` without `webhook`). */
-  webhookStats(): EndpointStats[];
-}
+export type { SignalServer, SignalServerOptions, SignalServerStats } from './node-server-types.js';
 
 function destroyOnError(this: Duplex): void {
   this.destroy();
@@ -109,7 +47,6 @@ class SignalSocket extends WebSocket {
 }
 
 
-const TOKEN_BODY_LIMIT = 4096;
 /** Room in an HTTP API body beyond the frame limit, for `to`/`channel` and the JSON around the payload. */
 const API_ENVELOPE_BYTES = 8192;
 
@@ -242,11 +179,17 @@ export function createSignalServer(options: SignalServerOptions): SignalServer {
     // From here on, ServerSocket.emit hands 'message', 'pong', 'error' and 'close' to the core.
   };
 
-  const cors = corsHeaders(options.corsOrigins ?? ['*']);
-  const jsonOut = (res: ServerResponse, status: number, body: unknown, req?: IncomingMessage): void => {
-    res.writeHead(status, { 'content-type': 'application/json', ...cors(req?.headers.origin) });
+  const jsonOut = (res: ServerResponse, status: number, body: unknown): void => {
+    res.writeHead(status, { 'content-type': 'application/json' });
     res.end(JSON.stringify(body));
   };
+  const devToken = options.devTokens
+    ? devTokenRoute({
+        ...(options.secret === undefined ? {} : { secret: options.secret }),
+        corsOrigins: options.corsOrigins ?? ['*'],
+        audience: (req) => options.publicUrl ?? hostUrl(req.headers.host) ?? publicUrl ?? 'http://127.0.0.1',
+      })
+    : null;
   const ops = opsRoutes(core, metrics, { started: () => started, stopping: () => (closing ? 'closing' : draining ? 'draining' : null) });
 
   const handleRequest = (req: IncomingMessage, res: ServerResponse): boolean => {
@@ -257,41 +200,7 @@ export function createSignalServer(options: SignalServerOptions): SignalServer {
     }
     if (ops(req, res, path)) return true;
     if (httpApi(req, res)) return true;
-    if (path === '/token' && options.devTokens) {
-      const json = (res: ServerResponse, status: number, body: unknown): void => jsonOut(res, status, body, req);
-      if (req.method === 'OPTIONS') {
-        json(res, 204, null);
-        return true;
-      }
-      if (req.method !== 'POST') {
-        json(res, 405, { error: 'use POST' });
-        return true;
-      }
-      void readBody(req, res, { limit: TOKEN_BODY_LIMIT }).then((body) => {
-        if (body === null) return; // answered already (413, 408) or reset mid-body
-        let input: { identity?: unknown; device?: unknown };
-        try {
-          input = JSON.parse(body || '{}');
-        } catch {
-          return json(res, 400, { error: 'body must be JSON {identity, device?}' });
-        }
-        // `null`, an array or a scalar is no body we can read (and must never throw in this callback).
-        if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-          return json(res, 400, { error: 'body must be JSON {identity, device?}' });
-        }
-        if (options.secret === undefined) return json(res, 501, { error: 'dev tokens need an HS256 secret' });
-        signAccessToken({
-          secret: options.secret,
-          identity: input.identity as string,
-          ...(input.device === undefined ? {} : { device: input.device as string }),
-          audience: options.publicUrl ?? hostUrl(req.headers.host) ?? publicUrl ?? 'http://127.0.0.1',
-        }).then(
-          (token) => json(res, 200, { token }),
-          (e: Error) => json(res, 400, { error: e.message }),
-        );
-      });
-      return true;
-    }
+    if (devToken !== null && devToken(req, res, path)) return true;
     return false;
   };
 
@@ -366,17 +275,6 @@ export function createSignalServer(options: SignalServerOptions): SignalServer {
       return { ...core.stats(), sockets: sockets.size };
     },
     webhookStats: () => webhooks?.stats() ?? [],
-  };
-}
-
-/** CORS headers of `POST /token` for a request's `Origin`: `*`, that origin when listed (with `vary`), or none. */
-function corsHeaders(origins: string[]): (origin: string | undefined) => Record<string, string> {
-  const any = origins.includes('*');
-  const set = new Set(origins);
-  return (origin): Record<string, string> => {
-    if (any) return { 'access-control-allow-origin': '*', 'access-control-allow-headers': 'content-type' };
-    if (origin !== undefined && set.has(origin)) return { 'access-control-allow-origin': origin, 'access-control-allow-headers': 'content-type', vary: 'origin' };
-    return { vary: 'origin' };
   };
 }
 
