@@ -210,7 +210,7 @@ export const DEFAULT_LIMITS = {
   /** A socket closed by the server that does not answer the close handshake is dropped after this many ms. */
   closeTimeoutMs: 2_000,
   /**
-   * Time a silent socket has to answer a WebSocket ping, in ms: any frame counts as a sign of life, and only a socket
+   * Time a silent socket has to answer a WebSocket ping, in ms. Every frame counts as a sign of life, and only a socket
    * silent for `pongTimeoutMs - pingIntervalMs` (at least `pingIntervalMs`) is pinged.
    */
   pingIntervalMs: 5_000,

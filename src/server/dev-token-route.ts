@@ -14,7 +14,7 @@ const TOKEN_BODY_LIMIT = 4096;
 export interface DevTokenRouteOptions {
   /** The HS256 secret tokens are signed with; without it the route answers 501. */
   secret?: string | Uint8Array;
-  /** Origins a browser may call the route from (`'*'`: any). */
+  /** Origins a browser may call the route from; `'*'` allows every origin. */
   corsOrigins: string[];
   /** The `aud` of a token minted for this request. */
   audience: (req: IncomingMessage) => string;

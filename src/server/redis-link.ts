@@ -3,7 +3,10 @@
  * outage, and what it remembers of other nodes' roster entries (the "unsure" rule). Over 300 lines because these
  * share one piece of state (connection status, `synced`/`rewritten`, the held and seen rosters) whose transitions must
  * stay in one place; the pure parts already live elsewhere (names in redis-keys.ts, the diff in reconcile.ts).
- * Splitting out roster-entry encoding and the unsure tracking is the next step (noted in issue 12).
+ * It also wires the server API's cross-node channel query (redis-channels.ts) and reports link status and round
+ * trips for readiness and metrics (a few lines each). Splitting out roster-entry encoding and the unsure tracking is
+ * the next step, best done with the sweep rewrite issue 16 needs (MGET the nodes' heartbeats, read rosters only when
+ * one is missing), since that rewrite changes the same state.
  */
 import { Redis, type RedisOptions } from 'ioredis';
 import type { BrokerHandlers, BrokerLink, BrokerMessage, ChannelCount, RosterMember } from './broker.js';
