@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { signAccessToken } from './auth.js';
-import { readBody } from './http-body.js';
+import { readBody, sendJson } from './http-body.js';
 
 /** Largest `POST /token` body read. */
 const TOKEN_BODY_LIMIT = 4096;
@@ -25,10 +25,7 @@ export function devTokenRoute(opts: DevTokenRouteOptions): (req: IncomingMessage
   const cors = corsHeaders(opts.corsOrigins);
   return (req, res, path) => {
     if (path !== '/token') return false;
-    const json = (status: number, body: unknown): void => {
-      res.writeHead(status, { 'content-type': 'application/json', ...cors(req.headers.origin) });
-      res.end(JSON.stringify(body));
-    };
+    const json = (status: number, body: unknown): void => sendJson(res, status, body, cors(req.headers.origin));
     if (req.method === 'OPTIONS') {
       json(204, null);
       return true;

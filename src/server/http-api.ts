@@ -6,7 +6,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { readBody } from './http-body.js';
+import { readBody, sendJson } from './http-body.js';
 import { API_ERROR_STATUS, ServerApiError, type ServerApi, type ServerApiErrorCode } from './server-api-types.js';
 
 /** Path prefix of the HTTP API. */
@@ -145,21 +145,15 @@ function run(res: ServerResponse, call: () => Promise<unknown>): void {
 
 async function answer(res: ServerResponse, call: () => Promise<unknown>): Promise<void> {
   try {
-    send(res, 200, await call());
+    sendJson(res, 200, await call());
   } catch (e) {
     fail(res, e instanceof ServerApiError ? e : new ServerApiError('internal', 'the server failed to carry out the call'));
   }
 }
 
 function fail(res: ServerResponse, e: ServerApiError, headers: Record<string, string> = {}): true {
-  send(res, API_ERROR_STATUS[e.code as ServerApiErrorCode] ?? 500, { error: { code: e.code, message: e.message } }, headers);
+  sendJson(res, API_ERROR_STATUS[e.code as ServerApiErrorCode] ?? 500, { error: { code: e.code, message: e.message } }, headers);
   return true;
-}
-
-function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  if (res.headersSent || res.destroyed) return;
-  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers });
-  res.end(JSON.stringify(body));
 }
 
 function digest(key: string): Buffer {

@@ -1,5 +1,16 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
+/**
+ * Answer with JSON (`no-store`: answers carry tokens and live counts). No body for a 204 or when `head` (a HEAD
+ * request); nothing at all when the answer has already started or the socket is gone. Every JSON answer the server
+ * writes goes through here.
+ */
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}, head = false): void {
+  if (res.headersSent || res.destroyed) return;
+  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers });
+  res.end(head || status === 204 ? undefined : JSON.stringify(body));
+}
+
 /** Options of {@link readBody}. */
 export interface ReadBodyOptions {
   /** Largest body accepted, in bytes; past it the answer is 413 and the request is destroyed at once. */
@@ -33,10 +44,7 @@ export function readBody(req: IncomingMessage, res: ServerResponse, opts: ReadBo
       if (done) return;
       finish(null);
       req.pause();
-      if (!res.headersSent && !res.destroyed) {
-        res.writeHead(status, { 'content-type': 'application/json', connection: 'close' });
-        res.end(JSON.stringify({ error: { code: status === 413 ? 'body_too_large' : 'body_timeout', message } }));
-      }
+      sendJson(res, status, { error: { code: status === 413 ? 'body_too_large' : 'body_timeout', message } }, { connection: 'close' });
       // The rest of the body is never read: the connection goes once the answer is out (or at once if it cannot).
       res.once('finish', () => req.destroy());
       setTimeout(() => req.destroy(), 1000).unref();

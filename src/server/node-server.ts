@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { sendJson } from './http-body.js';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { CLOSE } from '../protocol/constants.js';
@@ -179,10 +180,6 @@ export function createSignalServer(options: SignalServerOptions): SignalServer {
     // From here on, ServerSocket.emit hands 'message', 'pong', 'error' and 'close' to the core.
   };
 
-  const jsonOut = (res: ServerResponse, status: number, body: unknown): void => {
-    res.writeHead(status, { 'content-type': 'application/json' });
-    res.end(JSON.stringify(body));
-  };
   const devToken = options.devTokens
     ? devTokenRoute({
         ...(options.secret === undefined ? {} : { secret: options.secret }),
@@ -195,7 +192,7 @@ export function createSignalServer(options: SignalServerOptions): SignalServer {
   const handleRequest = (req: IncomingMessage, res: ServerResponse): boolean => {
     const path = parseUrl(req.url)?.pathname;
     if (path === undefined) {
-      jsonOut(res, 400, { error: 'bad request URL' });
+      sendJson(res, 400, { error: 'bad request URL' });
       return true;
     }
     if (ops(req, res, path)) return true;
@@ -217,7 +214,7 @@ export function createSignalServer(options: SignalServerOptions): SignalServer {
     async listen(port = 7070, host = '127.0.0.1') {
       if (own) throw new Error('already listening');
       own = createServer((req, res) => {
-        if (!handleRequest(req, res)) jsonOut(res, 404, { error: 'not found' });
+        if (!handleRequest(req, res)) sendJson(res, 404, { error: 'not found' });
       });
       // A request's headers within 10 s and the whole request within 30 s (slowloris); keep-alive idles 5 s.
       own.headersTimeout = 10_000;

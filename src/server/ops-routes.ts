@@ -4,6 +4,7 @@
  * in the JSON body) and `GET /metrics` (Prometheus text, when metrics are on).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { sendJson } from './http-body.js';
 import type { SignalCore } from './core.js';
 import type { Metrics } from './metrics.js';
 
@@ -24,7 +25,8 @@ export function notReady(core: SignalCore, state: OpsState): string | null {
   return null;
 }
 
-function send(res: ServerResponse, status: number, type: string, body: string, head: boolean): void {
+/** A text answer (the metrics exposition). */
+function sendText(res: ServerResponse, status: number, type: string, body: string, head: boolean): void {
   res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
   res.end(head ? undefined : body);
 }
@@ -35,24 +37,23 @@ export function opsRoutes(core: SignalCore, metrics: Metrics | null, state: OpsS
     const head = req.method === 'HEAD';
     if (req.method !== 'GET' && !head) {
       if (path !== '/healthz' && path !== '/readyz' && (path !== '/metrics' || !metrics)) return false;
-      res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'application/json' });
-      res.end(JSON.stringify({ error: 'use GET or HEAD' }));
+      sendJson(res, 405, { error: 'use GET or HEAD' }, { allow: 'GET, HEAD' });
       return true;
     }
     if (path === '/healthz') {
       const st = core.stats();
-      send(res, 200, 'application/json', JSON.stringify({ ok: state.stopping() !== 'closing', connections: st.connections, channels: st.channels }), head);
+      sendJson(res, 200, { ok: state.stopping() !== 'closing', connections: st.connections, channels: st.channels }, {}, head);
       return true;
     }
     if (path === '/readyz') {
       const why = notReady(core, state);
-      send(res, why ? 503 : 200, 'application/json', JSON.stringify(why ? { ready: false, reason: why } : { ready: true, reason: 'ready' }), head);
+      sendJson(res, why ? 503 : 200, why ? { ready: false, reason: why } : { ready: true, reason: 'ready' }, {}, head);
       return true;
     }
     if (path === '/metrics' && metrics) {
       metrics.scrape().then(
-        (text) => send(res, 200, metrics.registry.contentType, text, head),
-        (e: Error) => send(res, 500, 'text/plain', `metrics failed: ${e.message}\n`, head),
+        (text) => sendText(res, 200, metrics.registry.contentType, text, head),
+        (e: Error) => sendText(res, 500, 'text/plain', `metrics failed: ${e.message}\n`, head),
       );
       return true;
     }

@@ -7,7 +7,7 @@ import { WebSocket } from 'ws';
 import { reactServers } from '../react/fixture.js';
 import { createPeerLink, usePeerConnection, type UsePeerConnection } from '../../src/calls/index.js';
 import type { Payload, Signal, WebSocketConstructor } from '../../src/client/index.js';
-import { sleep, waitFor } from '../helpers/wait.js';
+import { sleep, waitFor, stateTrail } from '../helpers/wait.js';
 import { asPC, FakePC } from './fake-pc.js';
 
 const startServer = reactServers();
@@ -39,8 +39,9 @@ describe('createPeerLink (direct messages between two endpoints)', () => {
     expect(a.peer).toMatch(/^bob\/web\//);
     const before = a.peer;
     // Bob's socket is cut; he reconnects with a new route. His next signal tells Alice where he is now.
+    const trail = stateTrail(bob);
     for (const w of live) w.terminate();
-    await waitFor(() => bob.state === 'reconnecting', 5000, 'bob reconnecting');
+    await waitFor(() => trail.includes('reconnecting'), 5000, 'bob reconnecting');
     await waitFor(() => bob.state === 'open', 10_000, 'bob open again');
     const answers = pa.answers + pa.offers;
     pb.restartIce();

@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Signal, type Channel, type SignalOptions } from '../../src/client/index.js';
 import { startTestServer, type TestServer } from '../../src/testing/index.js';
-import { waitFor } from '../helpers/wait.js';
+import { waitFor, stateTrail } from '../helpers/wait.js';
 import { clientVia, TcpProxy } from './tcp-proxy.js';
 
 let srv: TestServer;
@@ -46,8 +46,9 @@ describe('network faults', () => {
     const evB = track(cb);
     const oldAlice = ca.me.id;
 
+    const trail = stateTrail(alice);
     proxy.cut();
-    await waitFor(() => alice.state === 'reconnecting', 3000);
+    await waitFor(() => trail.includes('reconnecting'), 3000);
     const got: unknown[] = [];
     bob.on('message', (m) => got.push(m.text));
     alice.send({ to: 'bob', text: 'sent during the cut' });
@@ -108,9 +109,10 @@ describe('network faults', () => {
     const states: string[] = [];
     alice.on('state', (s) => states.push(s));
 
+    const trail = stateTrail(alice);
     proxy.freeze();
     const t0 = Date.now();
-    await waitFor(() => alice.state === 'reconnecting', 5000, 'alice to notice the dead link');
+    await waitFor(() => trail.includes('reconnecting'), 5000, 'alice to notice the dead link');
     expect(Date.now() - t0).toBeLessThan(4000);
     await waitFor(() => alice.state === 'open', 5000);
     await ca.ready;

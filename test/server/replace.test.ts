@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Signal, type Channel, type SignalOptions } from '../../src/client/index.js';
 import { MemoryBroker } from '../../src/server/index.js';
 import { NodeWebSocket, startTestServer, type TestServer } from '../../src/testing/index.js';
-import { sleep, waitFor } from '../helpers/wait.js';
+import { sleep, waitFor, stateTrail } from '../helpers/wait.js';
 import { clientVia, TcpProxy } from './tcp-proxy.js';
 
 const servers: TestServer[] = [];
@@ -73,9 +73,10 @@ describe('replaces: a reconnecting client closes its own half-open endpoint', ()
       if (cb.participants.size > 1) both = true;
     });
 
+    const trail = stateTrail(alice);
     proxy.freeze(); // nothing passes, nothing closes: the server still holds oldAlice
     const t0 = Date.now();
-    await waitFor(() => alice.state === 'reconnecting', 5000, 'alice to notice the dead link');
+    await waitFor(() => trail.includes('reconnecting'), 5000, 'alice to notice the dead link');
     await waitFor(() => alice.state === 'open', 5000, 'alice back');
     await ca.ready;
     const newAlice = ca.me.id!;
@@ -117,9 +118,10 @@ describe('replaces: a reconnecting client closes its own half-open endpoint', ()
     const oldAlice = ca.me.id!;
 
     proxy.retarget(b.port); // the load balancer sends the reconnect to the other node
+    const trail = stateTrail(alice);
     proxy.freeze();
     const t0 = Date.now();
-    await waitFor(() => alice.state === 'reconnecting', 5000);
+    await waitFor(() => trail.includes('reconnecting'), 5000);
     await waitFor(() => alice.state === 'open', 5000);
     await ca.ready;
     const newAlice = ca.me.id!;

@@ -10,7 +10,7 @@ import { ServerApiError } from '../../src/server/server-api-types.js';
 import { signAccessToken } from '../../src/server/auth.js';
 import { AccessToken, Signal as SignalClient } from '../../src/client/index.js';
 import { startTestServer, type TestServer } from '../../src/testing/index.js';
-import { waitFor, sleep } from '../helpers/wait.js';
+import { waitFor, sleep, stateTrail } from '../helpers/wait.js';
 import { RawPool, rawSocket } from '../compat/raw-client.js';
 
 let srv: TestServer;
@@ -153,8 +153,9 @@ describe('server API (Node, one process)', () => {
     expect(other.status).toBe('joined');
     await waitFor(() => cb.participants.size === 0, 3000, 'bob sees alice leave');
     // A reconnect rejoins the other channel, not this one.
+    const trail = stateTrail(a);
     await srv.server.disconnect('alice', { code: 4002 });
-    await waitFor(() => a.state === 'reconnecting', 3000, 'reconnecting');
+    await waitFor(() => trail.includes('reconnecting'), 3000, 'reconnecting');
     await waitFor(() => a.state === 'open' && other.status === 'joined', 8000, 'back');
     await sleep(300);
     expect((await srv.server.presence('room')).map((m) => m.identity)).toEqual(['bob']);
