@@ -121,13 +121,17 @@ export function createCallSession(signal: Signal<Payload>, options: CallOptions 
 
   // ---- the peer: presence in the call's channel, the peer connection ----
 
-  const goneCheck = (fired?: boolean): void => {
-    gone ||= !!fired;
+  const goneCheck = (): void => {
     if (gone && live() && pc?.connectionState !== 'connected') end('peer-gone');
   };
   /** The peer's device is not in the call's channel: `peer-gone` unless it is back within `peerGoneMs`. */
   const missing = (): void => {
-    if (m.status !== 'outgoing' && ch && ![...ch.participants.keys()].some(samePeer)) timer('gone', session.options.peerGoneMs ?? 5000, () => goneCheck(true));
+    if (m.status !== 'outgoing' && ch && ![...ch.participants.keys()].some(samePeer)) {
+      timer('gone', session.options.peerGoneMs ?? 5000, () => {
+        gone = true;
+        goneCheck();
+      });
+    }
   };
   /** The call channel's presence: the peer's device joining (a reconnect: a new route), or leaving. */
   const onParticipant = (id: string, op: number): void => {
