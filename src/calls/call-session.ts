@@ -1,3 +1,4 @@
+import { createStore } from 'zustand/vanilla';
 import type { Channel, Payload, Signal, SignalMessage } from '../client/index.js';
 import { addressMatches, parseAddress } from '../protocol/address.js';
 import { callReducer, IDLE, type CallEndReason, type CallEvent, type CallMachine } from './call-state.js';
@@ -9,17 +10,11 @@ import { callChannel, deviceOf, isCallSignal, newCallId, type CallSignal, type N
 export type { CallOptions, CallSession, CallSnapshot, CallStats } from './call-types.js';
 
 type Msg = CallSignal & { from: string };
-const now = (): number => performance.now();
 /** The snapshot of no call. */
 export const IDLE_SNAPSHOT: CallSnapshot = { ...IDLE, localStream: null, remoteStream: null, pc: null, dataChannel: null, stats: { negotiationSent: 0, candidates: 0 } };
-const why = (e: unknown): unknown => (e as Error)?.message ?? e;
 const stop = (s: MediaStream | null): void => s?.getTracks().forEach((t) => t.stop());
-/** Whether `addr` is (one endpoint of) what `to` dialled. */
-const dialled = (to: string, addr: string | undefined): boolean => {
-  const t = parseAddress(to);
-  const a = parseAddress(addr);
-  return !!t && !!a && addressMatches(t, a);
-};
+/** Whether `addr` is (one endpoint of) what `to` dialled (both valid: `to` was checked by `start`, `addr` is a `from`). */
+const dialled = (to: string, addr: string | undefined): boolean => addressMatches(parseAddress(to)!, parseAddress(addr)!);
 
 /**
  * One call at a time over `signal`: the invite convention (PROTOCOL.md, "Calls"), the per-call channel with
@@ -47,25 +42,21 @@ export function createCallSession(signal: Signal<Payload>, options: CallOptions 
   /** The peer's device has been gone for `peerGoneMs`: the call ends once media stops flowing too. */
   let gone = false;
   let stats: Omit<CallStats, 'negotiationSent' | 'candidates'> = {};
-  const subs = new Set<() => void>();
   const timers: Record<string, ReturnType<typeof setTimeout>> = {};
-  const o = (): CallOptions => session.options;
   const live = (): boolean => m.status !== 'idle' && m.status !== 'ended';
   const send = (to: string, p: Payload): void => signal.send({ ...p, to, call: m.id });
   /** A direct message in the call channel's context to the peer's exact endpoint. */
   const toPeer = (p: Payload): void => ch?.sendTo(m.peer!.address!, { ...p, call: m.id });
-  const samePeer = (addr: string): boolean => !!m.peer?.address && deviceOf(addr) === deviceOf(m.peer.address);
+  /** Whether `addr` is the peer's device (never while its endpoint is unknown: then `deviceOf` is undefined). */
+  const samePeer = (addr: string): boolean => deviceOf(addr) === deviceOf(m.peer?.address);
 
-  let snap = IDLE_SNAPSHOT;
-  const changed = (): void => {
-    snap = { ...m, localStream: local, remoteStream: remote, pc, dataChannel: dc, stats: { ...stats, negotiationSent: neg?.stats.sent ?? 0, candidates: neg?.stats.candidates ?? 0 } };
-    for (const fn of [...subs]) fn();
-  };
+  const store = createStore(() => IDLE_SNAPSHOT);
+  const changed = (): void => store.setState({ ...m, localStream: local, remoteStream: remote, pc, dataChannel: dc, stats: { ...stats, negotiationSent: neg?.stats.sent ?? 0, candidates: neg?.stats.candidates ?? 0 } }, true);
   const dispatch = (e: CallEvent): void => {
     const next = callReducer(m, e);
     if (next === m) return;
     m = next;
-    if (m.status === 'connected') stats.connectedAt ??= now();
+    if (m.status === 'connected') stats.connectedAt ??= performance.now();
     if (m.status === 'ended') cleanup();
     changed();
   };
@@ -94,14 +85,10 @@ export function createCallSession(signal: Signal<Payload>, options: CallOptions 
         return got;
       },
       (e: unknown) => {
-        if (mediaReady === ready && live()) quit('failed', `media: ${why(e)}`);
+        if (mediaReady === ready && live()) quit('failed', `media: ${(e as Error)?.message ?? e}`);
         return null;
       },
     ));
-  };
-  const leave = (): void => {
-    ch?.leave();
-    ch = null;
   };
   /** Join the call's channel with presence (once per call); the peer absent once joined starts the gone timer. */
   const join = (id: string): Channel<Payload, unknown> => {
@@ -121,25 +108,30 @@ export function createCallSession(signal: Signal<Payload>, options: CallOptions 
     pc = dc = remote = local = mediaReady = null;
     early = [];
     gone = owned = false;
-    leave();
+    ch?.leave();
+    ch = null;
   };
   /** A new call (`start` or `invited`): the last one released, fresh counters. */
   const begin = (e: CallEvent): void => {
     cleanup();
-    stats = { startedAt: now() };
+    stats = { startedAt: performance.now() };
     neg = null;
     dispatch(e);
   };
 
   // ---- the peer: presence in the call's channel, the peer connection ----
 
-  const goneCheck = (fired?: boolean): void => {
-    gone ||= !!fired;
+  const goneCheck = (): void => {
     if (gone && live() && pc?.connectionState !== 'connected') end('peer-gone');
   };
   /** The peer's device is not in the call's channel: `peer-gone` unless it is back within `peerGoneMs`. */
   const missing = (): void => {
-    if (m.status !== 'outgoing' && ch && ![...ch.participants.keys()].some(samePeer)) timer('gone', o().peerGoneMs ?? 5000, () => goneCheck(true));
+    if (m.status !== 'outgoing' && ch && ![...ch.participants.keys()].some(samePeer)) {
+      timer('gone', session.options.peerGoneMs ?? 5000, () => {
+        gone = true;
+        goneCheck();
+      });
+    }
   };
   /** The call channel's presence: the peer's device joining (a reconnect: a new route), or leaving. */
   const onParticipant = (id: string, op: number): void => {
@@ -156,7 +148,7 @@ export function createCallSession(signal: Signal<Payload>, options: CallOptions 
   const onChannel = (raw: SignalMessage<Payload>): void => {
     const msg = raw as Msg;
     if (!isCallSignal(msg) || msg.call !== m.id || !live() || !samePeer(msg.from)) return;
-    if (msg.from !== m.peer!.address) dispatch({ type: 'peer-moved', address: msg.from });
+    dispatch({ type: 'peer-moved', address: msg.from }); // no change when it did not move
     if (msg.type === 'call-hangup') end('hung-up', undefined, msg.from);
     else if (msg.type === 'call-sdp' || msg.type === 'call-ice') {
       if (pc) void neg!.receive(msg);
@@ -165,20 +157,20 @@ export function createCallSession(signal: Signal<Payload>, options: CallOptions 
   };
   const connect = async (polite: boolean): Promise<void> => {
     const at = m;
-    const opt = o();
+    const opt = session.options;
     let iceServers = opt.iceServers;
     try {
       if (opt.getIceServers) iceServers = await opt.getIceServers();
     } catch (e) {
-      return end('failed', `getIceServers: ${why(e)}`);
+      return end('failed', `getIceServers: ${(e as Error)?.message ?? e}`);
     }
     const stream = await mediaReady;
     if (m.id !== at.id || !live() || pc) return;
-    const p = (pc = new (opt.RTCPeerConnection ?? RTCPeerConnection)(iceServers ? { iceServers } : {}));
+    const p = (pc = new (opt.RTCPeerConnection ?? RTCPeerConnection)({ iceServers }));
     neg = createNegotiator(p, { polite, waitForOffer: polite, send: toPeer, onFailed: () => end('failed', 'ICE failed') });
     p.ontrack = (e) => {
-      const r = (remote = e.streams[0] ?? remote ?? new MediaStream());
-      if (!r.getTracks().includes(e.track)) r.addTrack(e.track);
+      // A track already in the stream is not added twice (addTrack does nothing then).
+      (remote = e.streams[0] ?? remote ?? new MediaStream()).addTrack(e.track);
       changed();
     };
     p.onconnectionstatechange = () => {
@@ -188,11 +180,11 @@ export function createCallSession(signal: Signal<Payload>, options: CallOptions 
     timer('connect', opt.connectTimeoutMs ?? 30_000, () => m.status === 'connecting' && end('failed', 'no connection'));
     // Everything to negotiate at once, so that one offer carries it.
     if (at.data) dc = p.createDataChannel('data', { negotiated: true, id: 0 });
-    for (const t of stream?.getTracks() ?? []) p.addTrack(t, stream!);
+    stream?.getTracks().forEach((t) => p.addTrack(t, stream));
     // No media and no data channel on the offering end: ask for the peer's media, so there is something to negotiate.
     if (!polite && !stream && !dc) for (const k of ['audio', 'video'] as const) if (at.media[k]) p.addTransceiver(k, { direction: 'recvonly' });
     changed();
-    for (const s of early.splice(0)) void neg.receive(s);
+    early.splice(0).forEach(neg.receive);
   };
 
   // ---- the invite handshake: plain direct messages ----
@@ -206,16 +198,17 @@ export function createCallSession(signal: Signal<Payload>, options: CallOptions 
         if (msg.call > m.id!) return;
         send(m.to!, { type: 'call-cancel' });
         clear('ring');
-        leave();
+        ch?.leave();
+        ch = null;
         m = IDLE;
         dispatch(invited);
         session.accept();
-      } else if (o().busy !== false) signal.send({ to: msg.from, type: 'call-busy', call: msg.call });
+      } else if (session.options.busy !== false) signal.send({ to: msg.from, type: 'call-busy', call: msg.call });
       return;
     }
     begin(invited);
     send(msg.from, { type: 'call-ringing' });
-    timer('ring', Math.min(Number(msg.timeout) || (o().ringTimeoutMs ?? 30_000), 300_000) + 5000, () => end('timeout'));
+    timer('ring', Math.min(Number(msg.timeout) || (session.options.ringTimeoutMs ?? 30_000), 300_000) + 5000, () => end('timeout'));
     // Ring while the caller is there: its device gone from the call's channel ends the ringing (peer-gone).
     join(msg.call);
   };
@@ -231,7 +224,7 @@ export function createCallSession(signal: Signal<Payload>, options: CallOptions 
       if (msg.type === 'call-cancel') end(msg.reason === 'timeout' ? 'timeout' : 'cancelled');
     } else if (m.status === 'outgoing') {
       if (msg.type === 'call-ringing') {
-        stats.ringingAt ??= now();
+        stats.ringingAt ??= performance.now();
         dispatch({ type: 'ringing', from });
       }
       if (msg.type === 'call-busy' && !m.ringing.length) quit('busy');
@@ -241,7 +234,7 @@ export function createCallSession(signal: Signal<Payload>, options: CallOptions 
       }
       if (msg.type === 'call-accept') {
         clear('ring');
-        stats.acceptedAt = now();
+        stats.acceptedAt = performance.now();
         dispatch({ type: 'accepted', from });
         send(m.to!, { type: 'call-answered', by: from, answer: 'accepted' });
         void connect(false);
@@ -251,19 +244,16 @@ export function createCallSession(signal: Signal<Payload>, options: CallOptions 
 
   const session: CallSession = {
     options,
-    subscribe(fn) {
-      subs.add(fn);
-      return () => subs.delete(fn);
-    },
-    getSnapshot: () => snap,
+    subscribe: store.subscribe,
+    getSnapshot: store.getState,
     start(to, opts = {}) {
       if (!parseAddress(to)) throw new TypeError('useCall: bad address');
       // Calling the one who is calling me (their invite came first): that is answering.
       if (m.status === 'incoming' && dialled(to, m.peer!.address)) return session.accept(opts);
       if (live()) throw new Error('useCall: a call is in progress');
-      const source = opts.media ?? o().media ?? DEFAULT_MEDIA;
+      const source = opts.media ?? session.options.media ?? DEFAULT_MEDIA;
       const data = opts.data === true;
-      const ring = o().ringTimeoutMs ?? 30_000;
+      const ring = session.options.ringTimeoutMs ?? 30_000;
       begin({ type: 'start', id: newCallId(), to, media: kindsOf(source), data });
       join(m.id!);
       open(source);
@@ -274,9 +264,9 @@ export function createCallSession(signal: Signal<Payload>, options: CallOptions 
       const at = m;
       if (at.status !== 'incoming') return;
       clear('ring');
-      stats.acceptedAt = now();
+      stats.acceptedAt = performance.now();
       dispatch({ type: 'accept' });
-      if (!mediaReady) open(opts.media ?? o().media ?? DEFAULT_MEDIA);
+      if (!mediaReady) open(opts.media ?? session.options.media ?? DEFAULT_MEDIA);
       join(at.id!).ready.then(
         () => {
           if (m.id !== at.id || m.status !== 'connecting') return;
@@ -302,7 +292,6 @@ export function createCallSession(signal: Signal<Payload>, options: CallOptions 
       session.hangUp();
       cleanup();
       off();
-      subs.clear();
     },
   };
   return session;

@@ -50,10 +50,10 @@ export type CallEvent =
   | { type: 'end'; reason: CallEndReason; detail?: string; by?: string }
   | { type: 'reset' };
 
-export const IDLE: CallMachine = Object.freeze({ status: 'idle', ringing: [], media: { audio: false, video: false }, data: false }) as CallMachine;
+export const IDLE: CallMachine = { status: 'idle', ringing: [], media: { audio: false, video: false }, data: false };
 
 function peerOf(address: string): CallPeer {
-  const [identity = '', device, route] = address.split('/');
+  const [identity, device, route] = address.split('/') as [string, string?, string?];
   return route === undefined ? (device === undefined ? { identity } : { identity, device }) : { identity, device, address };
 }
 

@@ -55,7 +55,7 @@ export function createNegotiator(pc: RTCPeerConnection, options: NegotiatorOptio
   let ignoreOffer = false;
   let answerPending = false;
   let queue: Promise<void> = Promise.resolve();
-  let batch: RTCIceCandidateInit[] = [];
+  const batch: RTCIceCandidateInit[] = [];
   let timer: ReturnType<typeof setTimeout> | undefined;
   let closed = false;
   let failures = 0;
@@ -74,10 +74,8 @@ export function createNegotiator(pc: RTCPeerConnection, options: NegotiatorOptio
   const flush = (done: boolean): void => {
     clearTimeout(timer);
     timer = undefined;
-    if (batch.length === 0) return; // nothing to say: the end of candidates alone is not sent
-    const candidates = batch;
-    batch = [];
-    send({ type: 'call-ice', candidates, done: done || undefined });
+    // Nothing to say: the end of candidates alone is not sent.
+    if (batch.length) send({ type: 'call-ice', candidates: batch.splice(0), done: done || undefined });
   };
   const apply = async (signal: NegotiationSignal): Promise<void> => {
     if (closed) return;
@@ -117,9 +115,8 @@ export function createNegotiator(pc: RTCPeerConnection, options: NegotiatorOptio
       pc.restartIce();
     },
     close() {
-      closed = true;
+      closed = true; // nothing goes out any more (send), so the pending candidates are dropped
       clearTimeout(timer);
-      batch = [];
     },
   };
 

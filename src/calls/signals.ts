@@ -24,15 +24,12 @@ export type NegotiationSignal =
 export const callChannel = (call: string): string => `call:${call}`;
 
 /** A new call id: 16 random base-36 characters. */
-export function newCallId(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  let id = '';
-  for (const b of bytes) id += (b % 36).toString(36);
-  return id;
-}
+export const newCallId = (): string => Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => (b % 36).toString(36)).join('');
 
-/** `identity/device` of an address (the part that survives a reconnect; the route does not). */
-export function deviceOf(address: string): string {
+/** `identity/device` of an address (the part that survives a reconnect; the route does not); `undefined` for none. */
+export function deviceOf(address: string): string;
+export function deviceOf(address: string | undefined): string | undefined;
+export function deviceOf(address: string | undefined): string | undefined {
   const a = parseAddress(address);
   return a ? `${a.identity}/${a.device ?? ''}` : address;
 }

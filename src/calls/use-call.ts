@@ -21,12 +21,19 @@ export interface UseCall extends CallSnapshot {
   reset: () => void;
 }
 
-const noSubscribe = (): (() => void) => () => {};
 const notReady = (): never => {
   throw new Error('useCall: no client yet');
 };
-const NOT_READY = { start: notReady, accept: notReady, decline: notReady, hangUp: notReady, reset: notReady };
-const idle = (): CallSnapshot => IDLE_SNAPSHOT;
+/** The hook's session until the client exists: idle, and every action throws. */
+const NONE: Omit<CallSession, 'options' | 'dispose'> = {
+  subscribe: () => () => {},
+  getSnapshot: () => IDLE_SNAPSHOT,
+  start: notReady,
+  accept: notReady,
+  decline: notReady,
+  hangUp: notReady,
+  reset: notReady,
+};
 
 /**
  * One call at a time over the provider's connection: `idle → outgoing | incoming → connecting → connected → ended`.
@@ -50,8 +57,9 @@ export function useCall(options: CallOptions = {}): UseCall {
   useEffect(() => {
     if (session) session.options = options;
   });
-  const snap = useSyncExternalStore(session?.subscribe ?? noSubscribe, session?.getSnapshot ?? idle, idle);
+  const s = session ?? NONE;
+  const snap = useSyncExternalStore(s.subscribe, s.getSnapshot, NONE.getSnapshot);
   // The session's methods use no `this`: they are handed out as they are.
-  const { start, accept, decline, hangUp, reset } = session ?? NOT_READY;
-  return useMemo(() => ({ ...snap, start, accept, decline, hangUp, reset }), [snap, session]);
+  const { start, accept, decline, hangUp, reset } = s;
+  return useMemo(() => ({ ...snap, start, accept, decline, hangUp, reset }), [snap, s]);
 }

@@ -30,13 +30,8 @@ export function usePeerConnection(peerAddress: string | null, options: PeerLinkO
     if (!signal || !peerAddress) return;
     const l = createPeerLink(signal, peerAddress, options); // a new id makes a new link; other options apply to the next one
     l.pc.addEventListener('connectionstatechange', () => setState(l.pc.connectionState)); // re-render
-    l.pc.addEventListener('track', (e) => {
-      setRemote((s) => {
-        const stream = s ?? new MediaStream();
-        stream.addTrack(e.track);
-        return stream;
-      });
-    });
+    // One stream for the peer's tracks (the same object: a VideoTile playing it gets the new track by itself).
+    l.pc.addEventListener('track', (e) => setRemote((s) => ((s ??= new MediaStream()).addTrack(e.track), s)));
     setLink(l);
     setRemote(null);
     return () => {
