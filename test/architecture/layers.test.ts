@@ -63,7 +63,8 @@ const PACKAGES: Record<string, RegExp> = {
   server: /^(jose|ws|ioredis|prom-client|standardwebhooks|node:.*)$/,
   react: /^(react|react-dom|zustand|zustand\/.*|react\/jsx-runtime|use-sync-external-store\/.*)$/,
   components: /^(react|react\/jsx-runtime)$/,
-  calls: /^(react|react\/jsx-runtime)$/,
+  // zustand's vanilla store holds a call's snapshot (the stack's store library, already in the React entry).
+  calls: /^(react|react\/jsx-runtime|zustand\/vanilla)$/,
   testing: /^(ws|node:.*)$/,
   cli: /^(node:.*|ioredis|jose|zod|yaml|pino|pino-pretty)$/,
   index: /^$/,
