@@ -6,7 +6,12 @@
  *
  * When a silent socket is pinged: at `pongTimeoutMs - pingIntervalMs` of silence (at least `pingIntervalMs`), so the
  * ping leaves `pingIntervalMs` to answer before the deadline. With the defaults (5 s, 13 s) an idle socket costs one
- * ping per ~8 s, an active one none, and a vanished peer is dropped within 13.5 s of its last sign of life.
+ * ping per ~8 s, an active one none, and a vanished peer is dropped within 14 s of its last sign of life (pinged at
+ * 8-8.5 s of silence, then 5 s to answer, checked every 0.5 s).
+ *
+ * A busy server never drops an honest peer for its own delay: a socket is dropped only once its ping has had the
+ * whole answer time since it actually went out, and only after the event loop has read what waits on the sockets
+ * (a pong that arrived while the server was stalled counts). The bound above holds while the server keeps up.
  */
 import type { Limits } from '../protocol/constants.js';
 
@@ -50,6 +55,8 @@ export class Heartbeat<T extends Beating> {
   private readonly timer: ReturnType<typeof setInterval>;
   private readonly pingAt: number;
   private readonly deadline: number;
+  /** Time a ping has to be answered, counted from when it was sent. */
+  private readonly answerMs: number;
   /** Pings sent (for stats and tests). */
   pings = 0;
 
@@ -60,6 +67,7 @@ export class Heartbeat<T extends Beating> {
   ) {
     this.pingAt = pingAfter(limits);
     this.deadline = limits.pongTimeoutMs;
+    this.answerMs = Math.max(0, this.deadline - this.pingAt);
     // A short deadline (tests) is checked more often, so the bound stays within a fraction of it.
     const cycle = Math.max(SLOTS * 5, Math.min(CYCLE_MS, Math.floor(limits.pongTimeoutMs / 4)));
     this.timer = setInterval(() => this.tick(), Math.max(5, Math.floor(cycle / SLOTS)));
@@ -109,11 +117,18 @@ export class Heartbeat<T extends Beating> {
     if (bucket.length === 0) return;
     const now = this.clock();
     const wall = Date.now();
+    let late: T[] | null = null;
     // Backwards: a socket dropped here leaves the bucket (swap-remove) without skipping another.
     for (let i = bucket.length - 1; i >= 0; i--) {
       const t = bucket[i]!;
       const silent = now - t.seen;
-      if (silent > this.deadline || (this.ops.check !== undefined && this.ops.check(t, wall))) {
+      // Past the deadline, and its ping had its whole time to answer (a ping that went out late, the server being
+      // busy, is not the peer's fault): dropped below. Not pinged since its last sign of life: pinged now.
+      if (silent > this.deadline && t.pinged > t.seen && now - t.pinged >= this.answerMs) {
+        (late ??= []).push(t);
+        continue;
+      }
+      if (this.ops.check !== undefined && this.ops.check(t, wall)) {
         this.remove(t);
         this.ops.terminate(t);
         continue;
@@ -123,6 +138,20 @@ export class Heartbeat<T extends Beating> {
         this.pings++;
         this.ops.ping(t);
       }
+    }
+    // Past the deadline: dropped only after the event loop has read what is waiting on the sockets (setImmediate
+    // runs after the poll phase). Timers run before it, so after a stall of the server's own loop a pong that came
+    // in meanwhile is still unread here: without this a busy server would drop honest clients for its own delay.
+    if (late !== null) setImmediate(() => this.drop(late));
+  }
+
+  /** Drop those of `late` still silent past the deadline (and still watched). */
+  private drop(late: T[]): void {
+    const now = this.clock();
+    for (const t of late) {
+      if (t.hbBucket < 0 || now - t.seen <= this.deadline || t.pinged <= t.seen) continue;
+      this.remove(t);
+      this.ops.terminate(t);
     }
   }
 }

@@ -24,10 +24,12 @@ export type { RedisBrokerOptions } from './redis-options.js';
  *   writes it only in one transaction with all its roster entries, so a node's heartbeat present means its entries
  *   are present.
  *
- * Liveness: every `sweepMs` (default TTL/5) each node reads the rosters of the channels it has local members in;
- * entries whose node's heartbeat key is gone are removed (HDEL: the one node that removes an entry announces it)
- * and every node's members get `signal.leave`. A crashed node's members therefore leave within 0.8 TTL plus
- * a round trip, inside `ttlMs` (default 10 s) with room for a loaded machine. Every `reconcileMs` (default TTL/2)
+ * Liveness: every `sweepMs` (default TTL/5) each node reads the heartbeats of the other nodes it knows roster
+ * entries of, in the channels it has local members in (one MGET); when one is missing, it reads the rosters holding
+ * that node's entries, and entries whose node's heartbeat key is gone are removed (HDEL: the one node that removes an
+ * entry announces it) and every node's members get `signal.leave`. A crashed node's members therefore leave within
+ * 0.8 TTL plus a round trip, inside `ttlMs` (default 10 s) with room for a loaded machine. (An entry a node never
+ * saw, its join message lost, is found by the next reconcile read below instead.) Every `reconcileMs` (default TTL/2)
  * a node also reconciles its view of those rosters with Redis, so a join, leave or state whose pub/sub message
  * was lost (Redis pub/sub is at most once) is corrected within that time. A node that closes gracefully
  * removes its members at once. A late joiner never sees a dead node's members (its roster read drops them).

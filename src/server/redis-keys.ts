@@ -58,3 +58,22 @@ export function topicFromRedis(encoded: string): string {
   const kind = encoded.startsWith(ESCAPE) ? undefined : KIND.exec(encoded)?.[0];
   return kind === undefined ? fromRedisName(encoded) : kind + fromRedisName(encoded.slice(kind.length));
 }
+
+/** The Redis names of one deployment (`prefix`, `sig:` by default): roster hashes, heartbeats, pub/sub channels. */
+export interface RedisNames {
+  /** Roster hash of `channel`. Its fields are `redisName(address)`. */
+  roster(channel: string): string;
+  /** Heartbeat key of a node. */
+  heartbeat(node: string): string;
+  /** Pub/sub channel of a broker topic. */
+  pubsub(topic: string): string;
+}
+
+/** {@link RedisNames} under `prefix`: every name encoded, so two channels, nodes or topics never share one. */
+export function redisNames(prefix: string): RedisNames {
+  return {
+    roster: (channel) => `${prefix}roster:${redisName(channel)}`,
+    heartbeat: (node) => `${prefix}node:${node}`,
+    pubsub: (topic) => prefix + redisTopic(topic),
+  };
+}

@@ -132,4 +132,41 @@ describe('Heartbeat wheel', () => {
     expect(hb.size).toBe(2);
     hb.stop();
   });
+  it('a busy server drops nobody for its own delay: a late ping gets its whole answer time, a pong read after a stall counts', async () => {
+    // setImmediate stays real: a drop waits for one (after the poll phase, where a waiting pong is read).
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'setTimeout', 'clearTimeout'] });
+    let now = 0;
+    const pinged: [number, number][] = [];
+    const dropped: number[] = [];
+    const limits = { pingIntervalMs: 5000, pongTimeoutMs: 13_000 };
+    const hb = new Heartbeat<Sock>(limits, { ping: (t) => pinged.push([t.id, now]), terminate: (t) => dropped.push(t.id) }, () => now);
+    const a = sock(1, 0); // its ping goes out late: the server was stalled until 12 s
+    hb.add(a);
+    now = 12_000;
+    vi.advanceTimersByTime(CYCLE_MS);
+    expect(pinged).toEqual([[1, 12_000]]);
+    now = 14_000; // silent past 13 s, but its ping is 2 s old of the 5 s it has
+    vi.advanceTimersByTime(CYCLE_MS);
+    await new Promise((r) => setImmediate(r));
+    expect(dropped).toEqual([]);
+    now = 17_500; // still silent 5.5 s after its ping: dropped
+    vi.advanceTimersByTime(CYCLE_MS);
+    await new Promise((r) => setImmediate(r));
+    expect(dropped).toEqual([1]);
+
+    const b = sock(2, 17_500); // answers, but the server reads the pong only after a stall
+    const c = sock(3, 17_500); // never answers
+    hb.add(b);
+    hb.add(c);
+    now = 26_000;
+    vi.advanceTimersByTime(CYCLE_MS); // both pinged at 26 s
+    now = 40_000; // the server stalled from 26 s to 40 s; b's pong came meanwhile, still unread
+    vi.advanceTimersByTime(CYCLE_MS);
+    expect(dropped).toEqual([1]); // not in the tick itself
+    b.seen = now; // the poll phase reads b's pong
+    await new Promise((r) => setImmediate(r));
+    expect(dropped).toEqual([1, 3]);
+    expect(hb.size).toBe(1);
+    hb.stop();
+  });
 });
