@@ -147,7 +147,7 @@ export async function scaleBench({ ROOT, ENV, QUICK, want, log, rows, raw, failu
       const ports = srvs.map((s) => s.info.port);
       const t0 = Date.now();
       // A connection that times out on a saturated machine is counted (and the run goes on with the others).
-      const opened = await Promise.all(ls.map((l, j) => l.call('open', { tag: 'big', ports, from: j * per, n: Math.min(per, N - j * per), channels: 1000, watch: WATCH, conc: 100, tolerate: true }, 900000)));
+      const opened = await Promise.all(ls.map((l, j) => l.call('open', { tag: 'big', ports, from: j * per, n: Math.min(per, N - j * per), channels: 1000, watch: WATCH, conc: 100, tolerate: true }, 1_500_000)));
       res.connectMs = Date.now() - t0;
       res.failedConnects = opened.reduce((a, o) => a + o.failed, 0);
       if (res.failedConnects) failures.push(`scale ${N}: ${res.failedConnects} connections failed (${opened.find((o) => o.failed)?.firstError})`);
