@@ -12,11 +12,15 @@ import { pct } from './lib/stats.mjs';
 // The generators stand for clients on machines of their own. On one shared machine with several servers they are
 // starved of CPU (a GC pause of a few hundred ms stretched to seconds), and a client that answers the server's ping
 // seconds late looks dead to the heartbeat: measured at 40k over 3 servers, generator stalls of 5 s dropped
-// thousands of honest connections. So they run at a higher scheduling priority than the servers, where permitted.
-try {
-  setPriority(-5);
-} catch {
-  console.error('scale-load: could not raise the scheduling priority (not permitted); its clients may answer pings late');
+// thousands of honest connections. So in that row (bench/scale.mjs sets SCALE_LOAD_PRIORITY) they run at a higher
+// scheduling priority than the servers, where permitted. Not in the single-server rows: there a raised generator takes
+// CPU from the one server it measures (the 1,000-member presence storm took 2.6 s instead of 0.7 s).
+if (process.env.SCALE_LOAD_PRIORITY) {
+  try {
+    setPriority(Number(process.env.SCALE_LOAD_PRIORITY));
+  } catch {
+    console.error('scale-load: could not raise the scheduling priority (not permitted); its clients may answer pings late');
+  }
 }
 
 const SECRET = process.env.BENCH_SECRET ?? 'bench-secret';

@@ -24,7 +24,7 @@ const ENV = { BENCH_SECRET: 'bench-secret', ...(arg('--limits', null) ? { SCALE_
 const redis = useRedis ? await startRedisServer() : null;
 const execArgv = ['--expose-gc', ...(PROF ? ['--cpu-prof', `--cpu-prof-dir=${PROF}`] : [])];
 const srvs = await Promise.all(Array.from({ length: P }, () => start(join(ROOT, 'bench', 'servers', 'signal-scale.mjs'), { env: { ...ENV, ...(redis ? { SCALE_REDIS_URL: redis.url } : {}) }, execArgv, execPath: WRAP, readyTimeoutMs: 30000 })));
-const ls = await Promise.all(Array.from({ length: L }, (_, j) => start(join(ROOT, 'bench', 'scale-load.mjs'), { env: { ...ENV, SCALE_LOCAL_ADDRESS: `127.0.0.${2 + j}` }, execArgv: ['--max-old-space-size=3072'], execPath: WRAP })));
+const ls = await Promise.all(Array.from({ length: L }, (_, j) => start(join(ROOT, 'bench', 'scale-load.mjs'), { env: { ...ENV, SCALE_LOCAL_ADDRESS: `127.0.0.${2 + j}`, SCALE_LOAD_PRIORITY: '-5' }, execArgv: ['--max-old-space-size=3072'], execPath: WRAP })));
 /** Per-thread CPU ticks of `pid`: tid -> {name, u, s}. */
 function threads(pid) {
   const out = new Map();
