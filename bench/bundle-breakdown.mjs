@@ -5,12 +5,9 @@
 //
 //   node bench/bundle-breakdown.mjs [client|react|components ...]   (default: client react)
 import { gzipSync } from 'node:zlib';
-import { resolve } from 'node:path';
 import { build } from 'esbuild';
-import { ENTRIES } from './bundles.mjs';
+import { browserBuild, ENTRIES } from './bundles.mjs';
 
-const ROOT = resolve(import.meta.dirname, '..');
-const EXTERNAL = ['react', 'react-dom', 'react/jsx-runtime', 'react/jsx-dev-runtime', 'react-dom/client'];
 const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 
 /** Decode one source-map `mappings` string: [generated line, generated column, source index] per segment. */
@@ -44,20 +41,7 @@ function segments(mappings) {
 
 async function breakdown(entry) {
   const contents = entry.contents ?? `export * as M from './${entry.file}';`;
-  const r = await build({
-    stdin: { contents, resolveDir: ROOT, sourcefile: 'bench-entry.ts', loader: 'ts' },
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    minify: true,
-    external: EXTERNAL,
-    write: false,
-    sourcemap: 'external',
-    outfile: 'out.js',
-    logLevel: 'silent',
-    define: { 'process.env.NODE_ENV': '"production"' },
-    jsx: 'automatic',
-  });
+  const r = await build({ ...browserBuild(contents), sourcemap: 'external', outfile: 'out.js' });
   const code = r.outputFiles.find((f) => f.path.endsWith('.js')).text;
   const map = JSON.parse(r.outputFiles.find((f) => f.path.endsWith('.map')).text);
   const lineStart = [0];

@@ -45,8 +45,9 @@ export const ENTRIES = [
   { key: 'partysocket', imports: ['partysocket'] },
 ];
 
-async function sizeOf(contents) {
-  const r = await build({
+/** The esbuild options every size measurement uses (browser, ESM, minified, React external), for `contents`. */
+export function browserBuild(contents) {
+  return {
     stdin: { contents, resolveDir: ROOT, sourcefile: 'bench-entry.ts', loader: 'ts' },
     bundle: true,
     format: 'esm',
@@ -54,11 +55,14 @@ async function sizeOf(contents) {
     minify: true,
     external: EXTERNAL,
     write: false,
-    metafile: true,
     logLevel: 'silent',
     define: { 'process.env.NODE_ENV': '"production"' },
     jsx: 'automatic',
-  });
+  };
+}
+
+async function sizeOf(contents) {
+  const r = await build({ ...browserBuild(contents), metafile: true });
   const code = r.outputFiles[0].contents;
   const inputs = Object.keys(r.metafile.inputs);
   const out = Object.values(r.metafile.outputs)[0];

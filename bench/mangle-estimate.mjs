@@ -8,10 +8,9 @@ import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { resolve } from 'node:path';
 import { build } from 'esbuild';
-import { ENTRIES } from './bundles.mjs';
+import { browserBuild, ENTRIES } from './bundles.mjs';
 
 const ROOT = resolve(import.meta.dirname, '..');
-const EXTERNAL = ['react', 'react-dom', 'react/jsx-runtime', 'react/jsx-dev-runtime', 'react-dom/client'];
 
 /**
  * The renames a convention (`name_`: internal) needs where an internal name collides with a public one (the phase's
@@ -89,16 +88,7 @@ export const renamePlugin = {
 
 async function gz(contents, v) {
   const r = await build({
-    stdin: { contents, resolveDir: ROOT, sourcefile: 'bench-entry.ts', loader: 'ts' },
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    minify: true,
-    external: EXTERNAL,
-    write: false,
-    logLevel: 'silent',
-    define: { 'process.env.NODE_ENV': '"production"' },
-    jsx: 'automatic',
+    ...browserBuild(contents),
     ...(v.mangle ? { mangleProps: v.mangle, mangleQuoted: true } : {}),
     plugins: v.renames ? [renamePlugin] : [],
   });
