@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { afterAll, beforeAll } from 'vitest';
 import { createInterface } from 'node:readline';
 import { WebSocket } from 'ws';
 import { signAccessToken } from '../../src/server/auth.js';
@@ -20,6 +21,22 @@ export interface RedisServer {
 }
 
 export const startRedisServer = startRedisServerJs as (opts?: { port?: number }) => Promise<RedisServer>;
+
+/**
+ * One private redis-server for the whole file: started before its tests, killed after them together with every
+ * server process the file spawned. `set` receives it (files keep it in their own `redis` variable).
+ */
+export function useRedisServer(set: (redis: RedisServer) => void): void {
+  let redis: RedisServer | undefined;
+  beforeAll(async () => {
+    redis = await startRedisServer();
+    set(redis);
+  });
+  afterAll(async () => {
+    await killAllSpawned();
+    await redis?.kill();
+  });
+}
 
 /** One frame the server sent (parsed JSON, or the raw text for `_pong`). */
 export interface Frame {

@@ -1,8 +1,8 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import type { Signal } from '../../src/client/signal.js';
 import { waitFor, sleep } from '../helpers/wait.js';
-import { connectSignal, killAllSpawned, RawClient, seenMembers, spawnServer, startRedisServer, type RedisServer, type ServerProcess } from './helpers.js';
+import { connectSignal, killAllSpawned, RawClient, seenMembers, spawnServer, type RedisServer, type ServerProcess, useRedisServer } from './helpers.js';
 import { AccessToken, Signal as SignalClient } from '../../src/client/index.js';
 import { signAccessToken } from '../../src/server/auth.js';
 import { NodeWebSocket } from '../../src/testing/index.js';
@@ -16,13 +16,7 @@ let procs: ServerProcess[] = [];
 let raws: RawClient[] = [];
 let sigs: Signal[] = [];
 
-beforeAll(async () => {
-  redis = await startRedisServer();
-});
-afterAll(async () => {
-  await killAllSpawned();
-  await redis?.kill();
-});
+useRedisServer((r) => (redis = r));
 afterEach(async () => {
   for (const c of raws) c.close();
   for (const s of sigs) s.dispose();

@@ -1,10 +1,10 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { channelTopic, type BrokerHandlers, type BrokerLink } from '../../src/server/broker.js';
 import { RedisBroker } from '../../src/server/redis-broker.js';
 import { startTestServer, type TestServer } from '../../src/testing/index.js';
 import { waitFor, sleep } from '../helpers/wait.js';
-import { killAllSpawned, RawClient, seenMembers, spawnServer, startRedisServer, type RedisServer, type ServerProcess } from './helpers.js';
+import { killAllSpawned, RawClient, seenMembers, spawnServer, type RedisServer, type ServerProcess, useRedisServer } from './helpers.js';
 
 // A Redis restart (no persistence: it comes back empty) must never announce a member as leaving when it did not
 // leave: clients delete a participant on `signal.leave` (an app hangs up its call). Every node rewrites its own
@@ -17,13 +17,7 @@ let servers: TestServer[] = [];
 let procs: ServerProcess[] = [];
 let raws: RawClient[] = [];
 
-beforeAll(async () => {
-  redis = await startRedisServer();
-});
-afterAll(async () => {
-  await killAllSpawned();
-  await redis?.kill();
-});
+useRedisServer((r) => (redis = r));
 afterEach(async () => {
   for (const c of raws) c.close();
   raws = [];

@@ -2,13 +2,13 @@
  * The server API across real server processes (CLI `serve --redis --api-key`), joined by one private redis-server:
  * clients spread over the processes, every call made on a process that holds none of its targets.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import type { Signal } from '../../src/client/signal.js';
 import { SERVER_FROM } from '../../src/client/index.js';
 import { createServerClient, type ServerClient } from '../../src/server/server-client.js';
 import { sleep, waitFor } from '../helpers/wait.js';
-import { connectSignal, killAllSpawned, RawClient, seenMembers, spawnServer, startRedisServer, type RedisServer, type ServerProcess } from './helpers.js';
+import { connectSignal, killAllSpawned, RawClient, seenMembers, spawnServer, type RedisServer, type ServerProcess, useRedisServer } from './helpers.js';
 
 const SECRET = 'redis-server-api-secret';
 const KEY = 'redis-api-key-0123456789';
@@ -17,13 +17,7 @@ let procs: ServerProcess[] = [];
 let raws: RawClient[] = [];
 let sigs: Signal[] = [];
 
-beforeAll(async () => {
-  redis = await startRedisServer();
-});
-afterAll(async () => {
-  await killAllSpawned();
-  await redis?.kill();
-});
+useRedisServer((r) => (redis = r));
 afterEach(async () => {
   for (const c of raws) c.close();
   for (const s of sigs) s.dispose();

@@ -4,9 +4,9 @@
  * a SIGKILLed process's members reported once within the TTL, `replaces` without a left/joined pair (also when the
  * replaced endpoint's process is dead), and no spurious event when Redis restarts empty.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { killAllSpawned, spawnServer, startRedisServer, type RedisServer, type ServerProcess } from './helpers.js';
+import { killAllSpawned, spawnServer, type RedisServer, type ServerProcess, useRedisServer } from './helpers.js';
 import { Raw, startReceiver, type Receiver } from '../helpers/webhook-receiver.js';
 import { sleep, waitFor } from '../helpers/wait.js';
 import { TcpProxy } from '../server/tcp-proxy.js';
@@ -21,13 +21,7 @@ let rec: Receiver;
 let procs: ServerProcess[] = [];
 let clients: Raw[] = [];
 
-beforeAll(async () => {
-  redis = await startRedisServer();
-});
-afterAll(async () => {
-  await killAllSpawned();
-  await redis?.kill();
-});
+useRedisServer((r) => (redis = r));
 afterEach(async () => {
   for (const c of clients) c.kill();
   clients = [];
