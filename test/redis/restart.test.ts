@@ -76,7 +76,7 @@ async function converged(addresses: string[], ch: string, nodeIds: string[], set
 }
 
 describe('RedisBroker: a Redis restart never announces a member who did not leave', () => {
-  it('three nodes, two presence members each: no leave and no second join through four restarts', async () => {
+  it('three nodes, two presence members each: no leave and no second join through four restarts', { timeout: 60_000 }, async () => {
     const ttlMs = 4000;
     const ns = await nodes(3, ttlMs);
     const clients: RawClient[] = [];
@@ -129,7 +129,7 @@ describe('RedisBroker: a Redis restart never announces a member who did not leav
 });
 
 describe('RedisBroker: a Redis restart across real server processes', () => {
-  it('three processes: no member is announced as leaving, through three restarts', async () => {
+  it('three processes: no member is announced as leaving, through three restarts', { timeout: 60_000 }, async () => {
     const ttlMs = 4000;
     procs = await Promise.all([0, 1, 2].map(() => spawnServer(redis.url, SECRET, { SIGNAL_REDIS_TTL_MS: String(ttlMs) })));
     const clients: RawClient[] = [];
