@@ -77,8 +77,10 @@ export interface BrokerLink {
   /**
    * Every presence member of `channel` on every node. A broker that cannot tell for some members (see
    * {@link RosterMember.unsure}) lists them with `unsure: true`; it never reports a member absent for want of knowing.
+   * `applied`: the caller brings its own roster in line with the answer (the core's roster sync does; a broker may
+   * then skip re-reading an unchanged roster for anti-entropy). @default false
    */
-  members(channel: string): RosterMember[] | Promise<RosterMember[]>;
+  members(channel: string, applied?: boolean): RosterMember[] | Promise<RosterMember[]>;
   /**
    * Every channel with at least one member on any node (this one included), counts summed over the nodes that
    * answered (each node's `BrokerHandlers.channelCounts`). Optional: without it the server API reports this node's.

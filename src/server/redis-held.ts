@@ -6,11 +6,14 @@
 import type { ChainableCommander, Redis } from 'ioredis';
 import type { RosterMember } from './broker.js';
 import { redisName, type RedisNames } from './redis-keys.js';
+import type { RosterVersions } from './redis-roster-version.js';
 
 export interface HeldDeps {
   pub: Redis;
   names: RedisNames;
   nodeId: string;
+  /** Every write to a roster hash bumps its version (redis-roster-version.ts). */
+  versions: RosterVersions;
   /**
    * Whether entries may be written now: the command connection is up and our entries and heartbeat were rewritten
    * since it (re)connected (an entry without its node's heartbeat would be reaped as a dead node's).
@@ -27,6 +30,9 @@ export interface Rewrite {
   /** The pending removals it carried, per channel. */
   dropped: [string, string[]][];
 }
+
+/** Whether a pipeline's result holds an error (or none came back). */
+const failed = (res: [Error | null, unknown][] | null): boolean => !res || res.some(([e]) => e);
 
 /** This node's presence members and the removals Redis has not confirmed. */
 export class HeldRoster {
@@ -60,7 +66,12 @@ export class HeldRoster {
     const m = this.held.get(channel);
     if (m?.delete(address) && m.size === 0) this.held.delete(channel);
     if (this.d.pub.status === 'ready') {
-      this.d.pub.hdel(this.d.names.roster(channel), redisName(address)).catch(() => this.markStale(channel, address));
+      const p = this.d.pub.pipeline().hdel(this.d.names.roster(channel), redisName(address));
+      this.d.versions.bump(p, channel);
+      p.exec().then(
+        (res) => failed(res) && this.markStale(channel, address),
+        () => this.markStale(channel, address),
+      );
     } else this.markStale(channel, address);
   }
 
@@ -79,6 +90,7 @@ export class HeldRoster {
     const mine = this.held.get(channel);
     if (!mine) return;
     for (const a of addresses) if (mine.has(a)) tx.hset(this.d.names.roster(channel), redisName(a), this.entry(mine.get(a)));
+    this.d.versions.bump(tx, channel);
   }
 
   /** Queue on `tx` the removals Redis missed and every entry of ours; {@link confirm} once it succeeded. */
@@ -95,6 +107,7 @@ export class HeldRoster {
       for (const [address, state] of m) tx.hset(this.d.names.roster(channel), redisName(address), this.entry(state));
       touched.add(channel);
     }
+    for (const channel of touched) this.d.versions.bump(tx, channel);
     return { touched, dropped };
   }
 
@@ -109,8 +122,10 @@ export class HeldRoster {
 
   /** Queue on `p` the removal of all our entries (closing). */
   removeAll(p: ChainableCommander): void {
-    for (const [channel, m] of this.held) if (m.size) p.hdel(this.d.names.roster(channel), ...[...m.keys()].map(redisName));
-    for (const [channel, s] of this.stale) if (s.size) p.hdel(this.d.names.roster(channel), ...[...s].map(redisName));
+    const touched = new Set<string>();
+    for (const [channel, m] of this.held) if (m.size) p.hdel(this.d.names.roster(channel), ...[...m.keys()].map(redisName)), touched.add(channel);
+    for (const [channel, s] of this.stale) if (s.size) p.hdel(this.d.names.roster(channel), ...[...s].map(redisName)), touched.add(channel);
+    for (const channel of touched) this.d.versions.bump(p, channel);
   }
 
   clear(): void {
@@ -125,7 +140,12 @@ export class HeldRoster {
   private write(channel: string, address: string, state: unknown): void {
     // Not before our entries and heartbeat are rewritten after a reconnect: the sync loop runs again and writes it.
     if (!this.d.canWrite()) return this.d.unsynced();
-    this.d.pub.hset(this.d.names.roster(channel), redisName(address), this.entry(state)).catch(() => this.d.unsynced()); // retried by the sweep
+    const p = this.d.pub.pipeline().hset(this.d.names.roster(channel), redisName(address), this.entry(state));
+    this.d.versions.bump(p, channel);
+    p.exec().then(
+      (res) => failed(res) && this.d.unsynced(), // rewritten by the sync loop
+      () => this.d.unsynced(),
+    );
   }
 
   private markStale(channel: string, address: string): void {

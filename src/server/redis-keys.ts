@@ -63,6 +63,8 @@ export function topicFromRedis(encoded: string): string {
 export interface RedisNames {
   /** Roster hash of `channel`. Its fields are `redisName(address)`. */
   roster(channel: string): string;
+  /** Version key of `channel`'s roster hash (redis-roster-version.ts). */
+  rosterVersion(channel: string): string;
   /** Heartbeat key of a node. */
   heartbeat(node: string): string;
   /** Pub/sub channel of a broker topic. */
@@ -73,6 +75,7 @@ export interface RedisNames {
 export function redisNames(prefix: string): RedisNames {
   return {
     roster: (channel) => `${prefix}roster:${redisName(channel)}`,
+    rosterVersion: (channel) => `${prefix}rv:${redisName(channel)}`,
     heartbeat: (node) => `${prefix}node:${node}`,
     pubsub: (topic) => prefix + redisTopic(topic),
   };

@@ -15,6 +15,7 @@ import { redisNames, topicFromRedis, type RedisNames } from './redis-keys.js';
 import { HeldRoster } from './redis-held.js';
 import { RosterView } from './redis-roster-view.js';
 import { RosterSweep } from './redis-sweep.js';
+import { RosterVersions } from './redis-roster-version.js';
 import { quit, redisConnection } from './redis-connections.js';
 
 /** What travels on a Redis channel besides {@link BrokerMessage}s (handled inside the broker). */
@@ -39,6 +40,7 @@ export class RedisLink implements BrokerLink {
   private readonly held: HeldRoster;
   private readonly view: RosterView;
   private readonly sweeper: RosterSweep;
+  private readonly versions: RosterVersions;
   private readonly timers: NodeJS.Timeout[] = [];
   private synced = false;
   /**
@@ -73,15 +75,16 @@ export class RedisLink implements BrokerLink {
     this.sub = redisConnection(opts);
     const { pub, names } = this;
     const canWrite = (): boolean => pub.status === 'ready' && this.rewritten;
-    this.held = new HeldRoster({ pub, names, nodeId, canWrite, unsynced: () => void (this.synced = false) });
+    const versions = (this.versions = new RosterVersions(names, nodeId));
+    this.held = new HeldRoster({ pub, names, nodeId, versions, canWrite, unsynced: () => void (this.synced = false) });
     const follows = (channel: string): boolean => this.topics.has(channelTopic(channel));
-    this.view = new RosterView({ pub, names, nodeId, ttlMs: this.ttlMs, follows, reaped: (channel, lost) => {
+    this.view = new RosterView({ pub, names, nodeId, ttlMs: this.ttlMs, versions, follows, reaped: (channel, lost) => {
       this.send(channelTopic(channel), { t: 'lost', ch: channel, a: lost });
       handlers.membersLost(channel, lost);
     } });
     const channels = (): string[] => [...this.topics].filter((t) => t.startsWith(CHANNEL)).map((t) => t.slice(CHANNEL.length));
     const reconcileMs = opts.reconcileMs ?? Math.round(this.ttlMs / 2);
-    this.sweeper = new RosterSweep({ pub, names, view: this.view, reconcileMs, channels, up: () => this.up, resync: (cs) => handlers.resync(cs) });
+    this.sweeper = new RosterSweep({ pub, names, view: this.view, versions, reconcileMs, channels, up: () => this.up, resync: (cs) => handlers.resync(cs) });
     for (const r of [this.pub, this.sub]) {
       r.on('error', (e: Error) => this.onError(e));
       r.on('close', () => {
@@ -144,7 +147,7 @@ export class RedisLink implements BrokerLink {
 
   unsubscribe(topic: string): void {
     if (!this.topics.delete(topic)) return;
-    if (topic.startsWith(CHANNEL)) this.view.forget(topic.slice(CHANNEL.length));
+    if (topic.startsWith(CHANNEL)) this.view.forget(topic.slice(CHANNEL.length)), this.versions.forget(topic.slice(CHANNEL.length));
     if (this.sub.status === 'ready') this.sub.unsubscribe(this.names.pubsub(topic)).catch(() => {});
   }
 
@@ -169,12 +172,15 @@ export class RedisLink implements BrokerLink {
    * heartbeat is missing too comes back `unsure` for up to the TTL since it first went missing (after a Redis
    * restart the other nodes have not rewritten their entries yet; if the node is really dead its members are gone
    * after the TTL). While Redis is unreachable: this node's own members, and every other member seen before as
-   * `unsure` (not knowing is no proof that they left).
+   * `unsure` (not knowing is no proof that they left). `applied`: the caller brings its roster in line with this read,
+   * so anti-entropy may skip the roster while its version stays the same (none with unsure members: they expire
+   * without a write).
    */
-  async members(channel: string): Promise<RosterMember[]> {
+  async members(channel: string, applied = false): Promise<RosterMember[]> {
     if (this.up) {
       try {
-        const { live, unsure } = await this.view.read(channel);
+        const { live, unsure, version } = await this.view.read(channel);
+        if (applied && unsure.length === 0 && this.topics.has(channelTopic(channel))) this.versions.record(channel, version);
         const out: RosterMember[] = [...live].map(([address, state]) => (state === undefined ? { address } : { address, state }));
         for (const address of unsure) out.push({ address, unsure: true });
         return out;
@@ -201,6 +207,7 @@ export class RedisLink implements BrokerLink {
     this.closed = true;
     this.held.clear();
     this.view.clear();
+    this.versions.clear();
     await Promise.all([this.pub, this.sub].map((r) => quit(r)));
   }
 

@@ -7,6 +7,7 @@
 import type { Redis } from 'ioredis';
 import type { RosterMember } from './broker.js';
 import { fromRedisName, type RedisNames } from './redis-keys.js';
+import type { RosterVersions } from './redis-roster-version.js';
 
 /**
  * What a node last knew of a roster entry of another node: the owning node's id while the entry was there, or since
@@ -22,6 +23,8 @@ export interface RosterRead {
   unsure: string[];
   /** Some entry was unsure until this read, and is now gone for good (its node never came back). */
   expired: boolean;
+  /** The roster's version, read just before it (redis-roster-version.ts). */
+  version: string | null;
 }
 
 /** Where a roster view reads and what it reports. */
@@ -30,6 +33,8 @@ export interface RosterViewDeps {
   names: RedisNames;
   nodeId: string;
   ttlMs: number;
+  /** Reaping an entry bumps the roster's version. */
+  versions: RosterVersions;
   /** Whether this node follows `channel` (only followed channels are remembered: bounded memory). */
   follows(channel: string): boolean;
   /** Entries of dead nodes this node removed from Redis: announce them (to the other nodes and to the core). */
@@ -123,15 +128,18 @@ export class RosterView {
     const seen = this.of(channel);
     const known = seen ? [...new Set([...seen.values()].map(ownerOf))].filter((n) => n !== nodeId) : [];
     const alive = new Map<string, boolean>();
-    let raw: Record<string, string>;
+    // The version first: a write after it bumps it again, so a remembered version never hides a later write.
+    const tx = pub.multi().get(names.rosterVersion(channel));
+    if (known.length) tx.mget(known.map((n) => names.heartbeat(n)));
+    const res = await tx.hgetall(key).exec();
+    const err = res?.find(([e]) => e)?.[0];
+    if (!res || err) throw err ?? new Error('roster read aborted');
+    const version = res[0]![1] as string | null;
     if (known.length) {
-      const res = await pub.multi().mget(known.map((n) => names.heartbeat(n))).hgetall(key).exec();
-      const err = res?.find(([e]) => e)?.[0];
-      if (!res || err) throw err ?? new Error('roster read aborted');
-      const beats = res[0]![1] as (string | null)[];
+      const beats = res[1]![1] as (string | null)[];
       known.forEach((n, i) => alive.set(n, beats[i] != null));
-      raw = res[1]![1] as Record<string, string>;
-    } else raw = await pub.hgetall(key);
+    }
+    const raw = res[res.length - 1]![1] as Record<string, string>;
     this.unreadChannels.delete(channel);
     const entries: { field: string; address: string; node: string; state: unknown }[] = [];
     for (const [field, value] of Object.entries(raw)) {
@@ -187,7 +195,7 @@ export class RosterView {
       }
     }
     if (gone.length) void this.reap(channel, gone);
-    return { live, unsure, expired };
+    return { live, unsure, expired, version };
   }
 
   /** What we remember of `channel`, created on first use; none for a channel we do not follow. */
@@ -202,6 +210,7 @@ export class RosterView {
   private async reap(channel: string, fields: string[]): Promise<void> {
     const p = this.d.pub.pipeline();
     for (const f of fields) p.hdel(this.d.names.roster(channel), f);
+    this.d.versions.bump(p, channel);
     const res = await p.exec().catch(() => null);
     if (!res) return;
     const lost: string[] = [];

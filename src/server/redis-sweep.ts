@@ -6,12 +6,14 @@
  * missing does it read rosters, and only those holding an entry of a missing node (those reads remove and announce
  * the dead node's entries, and expire the "unsure" ones: redis-roster-view.ts), and those not read since this node
  * began to follow them. So an idle cluster costs one MGET per node per sweep, not a read of every roster. An entry
- * this node never saw in a roster it did read (its join message lost) is found by the next anti-entropy read, within
- * `reconcileMs`.
+ * this node never saw in a roster it did read (its join message lost) is found by the next anti-entropy pass, within
+ * `reconcileMs`. An anti-entropy pass re-reads only the rosters whose version changed since this node last applied
+ * one (redis-roster-version.ts), and every roster every {@link FULL_PASS_EVERY} passes.
  */
 import type { Redis } from 'ioredis';
 import type { RedisNames } from './redis-keys.js';
 import type { RosterView } from './redis-roster-view.js';
+import { FULL_PASS_EVERY, type RosterVersions } from './redis-roster-version.js';
 
 /** Roster reads in flight at once (one round trip per batch, not per channel). */
 const SWEEP_BATCH = 64;
@@ -20,6 +22,7 @@ export interface SweepDeps {
   pub: Redis;
   names: RedisNames;
   view: RosterView;
+  versions: RosterVersions;
   /** How often the core reconciles every followed roster (anti-entropy). */
   reconcileMs: number;
   /** The channels this node follows. */
@@ -32,6 +35,8 @@ export interface SweepDeps {
 
 export class RosterSweep {
   private reconciledAt = Date.now();
+  /** Anti-entropy passes so far (every {@link FULL_PASS_EVERY}th re-reads every roster). */
+  private passes = 0;
   private running = false;
 
   constructor(private readonly d: SweepDeps) {}
@@ -42,16 +47,19 @@ export class RosterSweep {
     this.running = true;
     try {
       const channels = this.d.channels();
-      // Anti-entropy: now and then the core re-reads these rosters and corrects what a lost message left wrong. Its
-      // reads go through `members` -> `RosterView.read`, which reaps dead nodes' entries too, so on that tick they are
-      // this sweep's reads (each roster is read once per tick, not twice).
+      // Anti-entropy: now and then the core re-reads the rosters that changed and corrects what a lost message left
+      // wrong. Its reads go through `members` -> `RosterView.read`, which reaps dead nodes' entries too, so this
+      // sweep does not read those rosters again on this tick.
+      let resynced = new Set<string>();
       if (channels.length && Date.now() - this.reconciledAt >= this.d.reconcileMs) {
         this.reconciledAt = Date.now();
-        this.d.resync(channels);
-        return;
+        const full = ++this.passes % FULL_PASS_EVERY === 0;
+        const due = full ? channels : await this.d.versions.changed(this.d.pub, channels);
+        if (due.length) this.d.resync(due);
+        resynced = new Set(due);
       }
       const suspect = await this.missingNodesChannels();
-      const toRead = channels.filter((c) => suspect.has(c) || this.d.view.unread(c));
+      const toRead = channels.filter((c) => !resynced.has(c) && (suspect.has(c) || this.d.view.unread(c)));
       const expired: string[] = [];
       for (let i = 0; i < toRead.length && this.d.up(); i += SWEEP_BATCH) {
         const batch = toRead.slice(i, i + SWEEP_BATCH);

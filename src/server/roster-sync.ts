@@ -140,7 +140,7 @@ export class RosterSync {
     if (!reads) this.reads.set(name, (reads = new Set()));
     reads.add(read);
     try {
-      const members = await link.members(name);
+      const members = await link.members(name, true);
       const fresh = new Map<string, unknown>();
       const unsure = new Set<string>();
       for (const m of members) {

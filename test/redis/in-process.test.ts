@@ -261,15 +261,16 @@ describe('RedisBroker: anti-entropy', () => {
     await watcher.join('ae');
     await other.join('ae');
     await waitFor(() => seenMembers(watcher, 'ae').length === 1, 5000, 'join');
-    // A member of b (alive node) written to the roster with no pub/sub message at all: a lost join.
+    // A member of b (alive node) written to the roster the way a node writes it (the entry, then a new roster
+    // version) but with no pub/sub message at all: a lost join.
     const ghost = 'ghost/d/lost1';
     const r = new Redis(redis.url);
     try {
-      await r.hset('sig:roster:ae', ghost, JSON.stringify({ node: b.server.core.nodeId, state: { n: 1 } }));
+      await r.multi().hset('sig:roster:ae', ghost, JSON.stringify({ node: b.server.core.nodeId, state: { n: 1 } })).set('sig:rv:ae', 'test:1').exec();
       await waitFor(() => seenMembers(watcher, 'ae').includes(ghost), 4000, 'lost join corrected');
       expect(watcher.frames.some((f) => f.params?.from === ghost && JSON.stringify(f.params?.state) === '{"n":1}')).toBe(true);
       // And removed with no pub/sub message: a lost leave.
-      await r.hdel('sig:roster:ae', ghost);
+      await r.multi().hdel('sig:roster:ae', ghost).set('sig:rv:ae', 'test:2').exec();
       await waitFor(() => !seenMembers(watcher, 'ae').includes(ghost), 4000, 'lost leave corrected');
       expect(watcher.froms('signal.join', 'ae').filter((x) => x === ghost)).toHaveLength(1);
       expect(watcher.froms('signal.leave', 'ae').filter((x) => x === ghost)).toHaveLength(1);
@@ -277,6 +278,52 @@ describe('RedisBroker: anti-entropy', () => {
       await sleep(1200);
       expect(seenMembers(watcher, 'ae')).toEqual([other.address]);
       expect(watcher.froms('signal.leave', 'ae')).toEqual([ghost]);
+    } finally {
+      r.disconnect();
+    }
+  }, 30_000);
+
+  it('an entry written without a new roster version (not by a node) is still found by the periodic full pass', async () => {
+    const a = await startTestServer({ secret: SECRET, broker: new RedisBroker({ url: redis.url, ttlMs: 2000 }) }); // full pass every 12 s
+    const b = await startTestServer({ secret: SECRET, broker: new RedisBroker({ url: redis.url, ttlMs: 2000 }) });
+    servers.push(a, b);
+    const watcher = await raw(a, 'watcher', 'd');
+    const other = await raw(b, 'other', 'd');
+    await watcher.join('ae2');
+    await other.join('ae2');
+    await waitFor(() => seenMembers(watcher, 'ae2').length === 1, 5000, 'join');
+    const ghost = 'ghost/d/lost2';
+    const r = new Redis(redis.url);
+    try {
+      await r.hset('sig:roster:ae2', ghost, JSON.stringify({ node: b.server.core.nodeId }));
+      await waitFor(() => seenMembers(watcher, 'ae2').includes(ghost), 20_000, 'unversioned join found by a full pass');
+    } finally {
+      r.disconnect();
+    }
+  }, 40_000);
+
+  it('an idle cluster reads no roster for anti-entropy: only the versions of the rosters it follows', async () => {
+    const [a, b] = await nodes(2, 2000); // anti-entropy every 1 s, a full pass only every 12 s
+    const channels = Array.from({ length: 20 }, (_, i) => `idle${i}`);
+    for (const [i, srv] of [a!, b!].entries()) {
+      const c = await raw(srv, `m${i}`, 'd');
+      for (const ch of channels) await c.join(ch);
+    }
+    const watcher = raws[0]!;
+    await waitFor(() => channels.every((ch) => seenMembers(watcher, ch).length === 1), 5000, 'every roster complete');
+    const r = new Redis(redis.url);
+    const calls = async (cmd: string): Promise<number> => Number(/calls=(\d+)/.exec((await r.info('commandstats')).split('\n').find((l) => l.startsWith(`cmdstat_${cmd}:`)) ?? '')?.[1] ?? 0);
+    try {
+      // The first pass after the joins re-reads every roster once (each changed since a node last read it: the other
+      // node's member joined after); from then on nothing changes.
+      await sleep(1500);
+      const [h0, m0] = [await calls('hgetall'), await calls('mget')];
+      await sleep(3500); // three or four anti-entropy passes on each node
+      const [h1, m1] = [await calls('hgetall'), await calls('mget')];
+      // Before roster versions, each pass re-read all 20 rosters on both nodes: about 140 HGETALLs here.
+      expect(h1 - h0).toBe(0);
+      expect(m1 - m0).toBeGreaterThan(4); // the sweeps ran (MGETs of heartbeats and, each second, of versions)
+      expect(channels.every((ch) => seenMembers(watcher, ch).length === 1)).toBe(true);
     } finally {
       r.disconnect();
     }
