@@ -26,7 +26,27 @@ if (process.env.SCALE_LOAD_PRIORITY) {
 const SECRET = process.env.BENCH_SECRET ?? 'bench-secret';
 const LOCAL = process.env.SCALE_LOCAL_ADDRESS || undefined;
 const zeroMask = (mask) => mask.fill(0);
-const WS_OPTS = { perMessageDeflate: false, skipUTF8Validation: true, generateMask: zeroMask, ...(LOCAL ? { localAddress: LOCAL } : {}) };
+const WS_OPTS = { perMessageDeflate: false, skipUTF8Validation: true, generateMask: zeroMask };
+
+// Source ports. Bound to a source address with port 0, every connect makes the kernel search for a free port of that
+// address (bind-time allocation, not per destination), and the search grows with the ports in use: measured here,
+// 0.5 ms of kernel time per connection at 1,000 held, 2 ms at 6,000 (against 0.05 ms with an explicit port). At
+// 100,000 over 6 generators that was minutes of system time, and the last connections crawled. So each generator
+// (the only user of its address) hands out ports itself, round robin from a random start, skipping those it holds;
+// a port still taken (TIME_WAIT of an earlier row) is skipped on EADDRINUSE.
+const PORT_LO = 10_000;
+const PORT_HI = 65_000;
+const heldPorts = new Set();
+let nextPort = PORT_LO + Math.floor(Math.random() * (PORT_HI - PORT_LO));
+function takePort() {
+  for (let i = 0; i < PORT_HI - PORT_LO; i++) {
+    const p = nextPort;
+    nextPort = nextPort + 1 >= PORT_HI ? PORT_LO : nextPort + 1;
+    if (!heldPorts.has(p)) return (heldPorts.add(p), p);
+  }
+  throw new Error('no free source port');
+}
+
 const now = () => performance.now();
 /** Wall clock in ms with sub-ms precision, comparable across processes on one machine. */
 const wall = () => performance.timeOrigin + performance.now();
@@ -42,34 +62,56 @@ async function token(port, identity) {
 }
 
 /**
+ * A WebSocket to `url` from this generator's source address (if it has one). `onOpen(ws)` runs inside the `open`
+ * event (before any frame can be emitted); the promise settles then, or rejects on a connect error.
+ */
+function connect(url, onOpen = () => {}, tries = 20) {
+  return new Promise((resolve, reject) => {
+    const port = LOCAL ? takePort() : 0;
+    const ws = new WebSocket(url, LOCAL ? { ...WS_OPTS, localAddress: LOCAL, localPort: port } : WS_OPTS);
+    if (port) ws.once('close', () => heldPorts.delete(port));
+    ws.on('error', (e) => {
+      if (e.code === 'EADDRINUSE' && tries > 1) return resolve(connect(url, onOpen, tries - 1));
+      reject(e);
+    });
+    ws.on('open', () => (onOpen(ws), resolve(ws)));
+  });
+}
+
+/**
  * One of our raw clients: connect, join `channel` (a request), resolve with the join reply time. `watch`: keep the
  * roster (join/join_back/leave/presence batches) and time publishes (`"t":` wall ms) for this client.
  */
 function ourClient(port, jwt, channel, presence, { watch = false, batch = false } = {}) {
   const t0 = now();
+  const c = { ws: null, channel, presence, address: '', roster: watch ? new Set() : null, lat: watch ? [] : null, connectMs: 0, frames: 0 };
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}/signal/v1/pubsub?jwt=${jwt}`, WS_OPTS);
-    const c = { ws, channel, presence, address: '', roster: watch ? new Set() : null, lat: watch ? [] : null, connectMs: 0, frames: 0 };
-    const timer = setTimeout(() => (ws.terminate(), reject(new Error('connect/join timeout'))), 60000);
-    ws.on('error', (e) => (clearTimeout(timer), reject(e)));
-    ws.on('open', () => ws.send(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'signal.join', params: { id: channel, presence, ...(batch ? { batch: true } : {}) } })));
-    ws.on('message', (buf) => {
-      c.frames++;
-      if (!c.address) {
-        const m = JSON.parse(buf.toString());
-        if (m.id === 1) {
-          clearTimeout(timer);
-          if (m.error) return reject(new Error(m.error.message));
-          c.address = m.result.address;
-          c.connectMs = now() - t0;
-          ws.on('close', (code) => !c.closing && closedBy.set(code, (closedBy.get(code) ?? 0) + 1));
-          return resolve(c);
+    const timer = setTimeout(() => ((c.timedOut = true), c.ws?.terminate(), reject(new Error('connect/join timeout'))), 60000);
+    const fail = (e) => (clearTimeout(timer), reject(e));
+    connect(`ws://127.0.0.1:${port}/signal/v1/pubsub?jwt=${jwt}`, (ws) => {
+      c.ws = ws;
+      if (c.timedOut) return ws.terminate();
+      ws.on('error', fail);
+      ws.on('close', (code) => !c.address && fail(new Error(`closed (${code}) before the join reply`)));
+      ws.send(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'signal.join', params: { id: channel, presence, ...(batch ? { batch: true } : {}) } }));
+      ws.on('message', (buf) => {
+        c.frames++;
+        if (!c.address) {
+          const m = JSON.parse(buf.toString());
+          if (m.id === 1) {
+            clearTimeout(timer);
+            if (m.error) return reject(new Error(m.error.message));
+            c.address = m.result.address;
+            c.connectMs = now() - t0;
+            ws.on('close', (code) => !c.closing && closedBy.set(code, (closedBy.get(code) ?? 0) + 1));
+            return resolve(c);
+          }
+          if (c.roster) onNote(c, m);
+          return;
         }
-        if (c.roster) onNote(c, m);
-        return;
-      }
-      if (c.roster) onNote(c, JSON.parse(buf.toString()));
-    });
+        if (c.roster) onNote(c, JSON.parse(buf.toString()));
+      });
+    }).catch(fail);
   });
 }
 
@@ -87,23 +129,30 @@ function onNote(c, m) {
 /** A raw Socket.IO v5 client: resolves once connected to the main namespace (`?room=1` joins the room). */
 function sioClient(port) {
   const t0 = now();
+  const c = { ws: null, connectMs: 0 };
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}/socket.io/?EIO=4&transport=websocket&room=1`, WS_OPTS);
-    const c = { ws, connectMs: 0 };
-    const timer = setTimeout(() => (ws.terminate(), reject(new Error('socket.io connect timeout'))), 60000);
-    ws.on('error', (e) => (clearTimeout(timer), reject(e)));
-    ws.on('message', (buf) => {
-      const b0 = buf[0];
-      if (b0 === 0x32 && buf.length === 1) ws.send('3');
-      else if (b0 === 0x30) ws.send('40');
-      else if (b0 === 0x34 && buf[1] === 0x30) {
-        clearTimeout(timer);
-        c.connectMs = now() - t0;
-        resolve(c);
-      }
-    });
+    const timer = setTimeout(() => ((c.timedOut = true), c.ws?.terminate(), reject(new Error('socket.io connect timeout'))), 60000);
+    const fail = (e) => (clearTimeout(timer), reject(e));
+    connect(`ws://127.0.0.1:${port}/socket.io/?EIO=4&transport=websocket&room=1`, (ws) => {
+      c.ws = ws;
+      if (c.timedOut) return ws.terminate();
+      ws.on('error', fail);
+      ws.on('message', (buf) => {
+        const b0 = buf[0];
+        if (b0 === 0x32 && buf.length === 1) ws.send('3');
+        else if (b0 === 0x30) ws.send('40');
+        else if (b0 === 0x34 && buf[1] === 0x30) {
+          clearTimeout(timer);
+          c.connectMs = now() - t0;
+          resolve(c);
+        }
+      });
+    }).catch(fail);
   });
 }
+
+/** Progress of the pools of this process (the `progress` command: where a slow `open` stands). */
+const progress = { started: 0, done: 0, failed: 0, inflight: 0, errors: {} };
 
 /** Run `count` tasks made by `make(i)` with at most `conc` in flight; `tolerate`: failures are counted, not thrown. */
 async function pool(count, conc, make, tolerate = false) {
@@ -113,10 +162,18 @@ async function pool(count, conc, make, tolerate = false) {
   const worker = async () => {
     while (next < count) {
       const i = next++;
+      progress.started++;
+      progress.inflight++;
       try {
         out[i] = await make(i);
+        progress.done++;
       } catch (e) {
-        errors.push(String(e.message ?? e));
+        const m = String(e.message ?? e);
+        errors.push(m);
+        progress.failed++;
+        progress.errors[m] = (progress.errors[m] ?? 0) + 1;
+      } finally {
+        progress.inflight--;
       }
     }
   };
@@ -170,13 +227,7 @@ async function rate({ tag, sys = 'signal', port, n, conc = 100 }) {
  */
 async function stormConnect({ tag, port, n, from = 0, total, conc = 200 }) {
   const jwts = await Promise.all(Array.from({ length: n }, (_, k) => token(port, `${tag}s${from + k}`)));
-  const socks = await pool(n, conc, (k) =>
-    new Promise((resolve, reject) => {
-      const ws = new WebSocket(`ws://127.0.0.1:${port}/signal/v1/pubsub?jwt=${jwts[k]}`, WS_OPTS);
-      ws.on('error', reject);
-      ws.on('open', () => resolve(ws));
-    }),
-  );
+  const socks = await pool(n, conc, (k) => connect(`ws://127.0.0.1:${port}/signal/v1/pubsub?jwt=${jwts[k]}`));
   const index = new Map();
   const idx = (a) => {
     let i = index.get(a);
@@ -280,5 +331,5 @@ function lag() {
   return out;
 }
 
-serve({ open, rate, stormConnect, stormGo, rosters, publish, latencies, close, lag, cpu: () => process.cpuUsage(), mem: () => process.memoryUsage().rss });
+serve({ progress: () => progress, open, rate, stormConnect, stormGo, rosters, publish, latencies, close, lag, cpu: () => process.cpuUsage(), mem: () => process.memoryUsage().rss });
 process.send({ ready: true });

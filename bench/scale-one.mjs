@@ -47,9 +47,13 @@ try {
   const t0 = Date.now();
   // Event-loop delay of every process, every 5 s while connecting (a late pong is a late event loop somewhere).
   const lagLog = setInterval(async () => {
-    const [a, b] = await Promise.all([Promise.all(srvs.map((x) => x.call('lag'))), Promise.all(ls.map((x) => x.call('lag')))]).catch(() => [[], []]);
+    const [a, b, pr, st] = await Promise.all([Promise.all(srvs.map((x) => x.call('lag'))), Promise.all(ls.map((x) => x.call('lag'))), Promise.all(ls.map((x) => x.call('progress'))), Promise.all(srvs.map((x) => x.call('stats')))]).catch(() => [[], [], [], []]);
+    const sum = (k) => pr.reduce((s, x) => s + x[k], 0);
+    const errs = {};
+    for (const x of pr) for (const [m, c] of Object.entries(x.errors)) errs[m] = (errs[m] ?? 0) + c;
+    console.log(`${((Date.now() - t0) / 1000).toFixed(0)} s: loaders done ${sum('done')} failed ${sum('failed')} in flight ${sum('inflight')} ${JSON.stringify(errs)}; servers hold ${st.map((x) => x.connections).join('+')}`);
     console.log(`${((Date.now() - t0) / 1000).toFixed(0)} s: loop delay max/p99 ms: servers ${a.map((x) => `${x.max}/${x.p99}`).join(' ')}; loaders ${b.map((x) => `${x.max}/${x.p99}`).join(' ')}; closed by server (seen by loaders) ${JSON.stringify(b.map((x) => x.closedByServer))}`);
-  }, 5000);
+  }, Number(arg('--every', 5000)));
   const opened = await Promise.all(ls.map((l, j) => l.call('open', { tag: 'idle', ports, from: j * per, n: Math.min(per, N - j * per), channels: 1000, conc: Number(arg('--conc', 200)), tolerate: true }, 1_800_000)));
   const connectMs = Date.now() - t0;
   clearInterval(lagLog);
