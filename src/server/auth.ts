@@ -1,9 +1,12 @@
 import {
   createLocalJWKSet,
   createRemoteJWKSet,
+  decodeProtectedHeader,
+  errors as joseErrors,
   importSPKI,
   jwtVerify,
   SignJWT,
+  UnsecuredJWT,
   type CryptoKey,
   type JSONWebKeySet,
   type JWTPayload,
@@ -74,8 +77,45 @@ type Verifier = (jwt: string) => Promise<JWTPayload>;
 /** Default {@link AuthOptions.clockToleranceSec}. */
 const DEFAULT_CLOCK_TOLERANCE_SEC = 30;
 
-/** Build a verifier from the options; throws `TypeError` on a bad combination. */
-export function createVerifier(opts: AuthOptions): (jwt: string) => Promise<VerifiedToken> {
+/**
+ * A synchronous HS256 signature check the host may supply (the Node server does, with `node:crypto`): `true` when
+ * `signature` (base64url, as in the token) is the HMAC-SHA256 of `signingInput` under `key`, compared in constant
+ * time. Without it the HS256 check goes through jose and WebCrypto, whose job hop cost ~20 % of the server's CPU per
+ * connection in the connection-rate bench.
+ */
+export type HmacCheck = (key: Uint8Array, signingInput: string, signature: string) => boolean;
+
+/** `base64url('{"alg":"none"}')`: the header of the unsecured token whose claims jose checks after our HS256 check. */
+const NONE_HEADER = 'eyJhbGciOiJub25lIn0';
+
+/**
+ * HS256 with a synchronous signature check, the rest as jose does it: the header must say `HS256` (a header with
+ * `crit` or `b64` goes to `fallback`, jose's own path, which refuses or accepts it as it always did); then the claims
+ * go through jose's own claim checks (`UnsecuredJWT.decode`: the same rules and errors as `jwtVerify`), so the two
+ * paths refuse the same tokens with the same messages (test/server/auth-hs256-paths.test.ts).
+ */
+function hs256Sync(key: Uint8Array, check: HmacCheck, claimsOpts: { audience?: string | string[]; issuer?: string | string[]; clockTolerance: number }, fallback: Verifier): Verifier {
+  return async (jwt) => {
+    const parts = jwt.split('.');
+    if (parts.length !== 3) throw new joseErrors.JWSInvalid('Invalid Compact JWS');
+    let header: ReturnType<typeof decodeProtectedHeader>;
+    try {
+      header = decodeProtectedHeader(jwt);
+    } catch {
+      throw new joseErrors.JWSInvalid('JWS Protected Header is invalid'); // a bad token, not an unavailable key
+    }
+    if (header.alg !== 'HS256') throw new joseErrors.JOSEAlgNotAllowed('"alg" (Algorithm) Header Parameter value not allowed');
+    if (header.crit !== undefined || header.b64 !== undefined) return fallback(jwt); // rare: jose says why it refuses
+    if (!check(key, `${parts[0]}.${parts[1]}`, parts[2]!)) throw new joseErrors.JWSSignatureVerificationFailed();
+    return UnsecuredJWT.decode(`${NONE_HEADER}.${parts[1]}.`, claimsOpts).payload;
+  };
+}
+
+/**
+ * Build a verifier from the options; throws `TypeError` on a bad combination. `hmac`: a synchronous HS256 check
+ * (see {@link HmacCheck}); the Node server passes one.
+ */
+export function createVerifier(opts: AuthOptions, hmac?: HmacCheck): (jwt: string) => Promise<VerifiedToken> {
   const given = [opts.secret, opts.publicKey, opts.jwks].filter((v) => v !== undefined).length;
   if (given !== 1) throw new TypeError('give exactly one of `secret`, `publicKey` or `jwks`');
   const tolerance = opts.clockToleranceSec ?? DEFAULT_CLOCK_TOLERANCE_SEC;
@@ -95,10 +135,11 @@ export function createVerifier(opts: AuthOptions): (jwt: string) => Promise<Veri
     if (key.length === 0) throw new TypeError('`secret` must not be empty');
     // Imported once as a WebCrypto key: given the raw bytes, jose imports them again for every token (~7% of a
     // connection's server CPU in the connection-rate bench).
-    let hmac: Promise<CryptoKey | Uint8Array> | undefined;
+    let imported: Promise<CryptoKey | Uint8Array> | undefined;
     const hmacKey = (): Promise<CryptoKey | Uint8Array> =>
-      (hmac ??= (globalThis.crypto?.subtle?.importKey('raw', key as Uint8Array<ArrayBuffer>, { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']) ?? Promise.reject(new Error('no WebCrypto'))).catch(() => key));
-    verify = async (jwt) => (await jwtVerify(jwt, await hmacKey(), { ...claimsOpts, algorithms: ['HS256'] })).payload;
+      (imported ??= (globalThis.crypto?.subtle?.importKey('raw', key as Uint8Array<ArrayBuffer>, { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']) ?? Promise.reject(new Error('no WebCrypto'))).catch(() => key));
+    const viaJose: Verifier = async (jwt) => (await jwtVerify(jwt, await hmacKey(), { ...claimsOpts, algorithms: ['HS256'] })).payload;
+    verify = hmac ? hs256Sync(key, hmac, claimsOpts, viaJose) : viaJose;
   } else if (opts.publicKey !== undefined) {
     const alg = opts.publicKeyAlg ?? 'RS256';
     const pk = opts.publicKey;

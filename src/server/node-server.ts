@@ -5,6 +5,7 @@ import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { CLOSE } from '../protocol/constants.js';
 import { authenticate, closeReason, isRefusal, parseConnectUrl } from './admission.js';
 import { createVerifier } from './auth.js';
+import { hmacCheck } from './hmac-check.js';
 import { SignalCore } from './core.js';
 import type { Session } from './session.js';
 import { devTokenRoute } from './dev-token-route.js';
@@ -53,7 +54,7 @@ const API_ENVELOPE_BYTES = 8192;
 
 /** Create a signal server on `ws` + `node:http`. */
 export function createSignalServer(options: SignalServerOptions): SignalServer {
-  const verify = createVerifier(options);
+  const verify = createVerifier(options, hmacCheck);
   const webhooks = options.webhook ? new Webhooks(options.webhook, options.broker) : null;
   /** Every open socket (accepted or being refused); tracked here rather than by `ws`, which adds a closure per socket. */
   const sockets = new Set<SignalSocket>();
