@@ -79,8 +79,12 @@ export async function scaleBench({ ROOT, ENV, QUICK, want, log, rows, raw, failu
       const [l] = await loaders(1);
       try {
         await l.call('rate', { tag: 'warm', sys: k, port: srv.info.port, n: 300, conc: 50 }, 60000);
+        const c0 = await srv.call('cpu');
         res[k] = await l.call('rate', { tag: 'r', sys: k, port: srv.info.port, n, conc: 100 }, 300000);
-        log(`connection rate ${k}: ${res[k].perSec}/s, p50 ${res[k].p50} ms, p99 ${res[k].p99} ms (${n} connections, 100 in flight)`);
+        const c1 = await srv.call('cpu');
+        // The server's own CPU per connection (user + system), apart from the load generator's share of the machine.
+        res[k].serverUs = Math.round((c1.user + c1.system - c0.user - c0.system) / n);
+        log(`connection rate ${k}: ${res[k].perSec}/s, p50 ${res[k].p50} ms, p99 ${res[k].p99} ms (${n} connections, 100 in flight); server CPU ${res[k].serverUs} µs per connection`);
       } catch (e) {
         failures.push(`connrate ${k}: ${e.message}`);
       } finally {
@@ -91,6 +95,7 @@ export async function scaleBench({ ROOT, ENV, QUICK, want, log, rows, raw, failu
     if (res.signal && res.socketio) {
       rows.push({ name: `connection rate (${n.toLocaleString('en-US')} new, 100 in flight): ours upgrade + token check + join; peer upgrade + connect`, unit: 'connections/s', ours: res.signal.perSec, peer: res.socketio.perSec, peerName: 'Socket.IO 4.8', ratio: +(res.signal.perSec / res.socketio.perSec).toFixed(3), better: 'higher', target: '>= 1.5' });
       rows.push({ name: 'connection rate: p99 connect time', unit: 'ms', ours: res.signal.p99, peer: res.socketio.p99, peerName: 'Socket.IO 4.8', ratio: +(res.signal.p99 / res.socketio.p99).toFixed(3), better: 'lower', target: null });
+      rows.push({ name: 'connection rate: server CPU per new connection (user + system, load generator excluded)', unit: 'µs', ours: res.signal.serverUs, peer: res.socketio.serverUs, peerName: 'Socket.IO 4.8', ratio: +(res.signal.serverUs / res.socketio.serverUs).toFixed(3), better: 'lower', target: null });
     }
   }
 
