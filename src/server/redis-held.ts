@@ -31,9 +31,6 @@ export interface Rewrite {
   dropped: [string, string[]][];
 }
 
-/** Whether a pipeline's result holds an error (or none came back). */
-const failed = (res: [Error | null, unknown][] | null): boolean => !res || res.some(([e]) => e);
-
 /** This node's presence members and the removals Redis has not confirmed. */
 export class HeldRoster {
   /** This node's presence members: channel -> address -> state. */
@@ -66,12 +63,7 @@ export class HeldRoster {
     const m = this.held.get(channel);
     if (m?.delete(address) && m.size === 0) this.held.delete(channel);
     if (this.d.pub.status === 'ready') {
-      const p = this.d.pub.pipeline().hdel(this.d.names.roster(channel), redisName(address));
-      this.d.versions.bump(p, channel);
-      p.exec().then(
-        (res) => failed(res) && this.markStale(channel, address),
-        () => this.markStale(channel, address),
-      );
+      this.versioned(this.d.pub.pipeline().hdel(this.d.names.roster(channel), redisName(address)), channel, () => this.markStale(channel, address));
     } else this.markStale(channel, address);
   }
 
@@ -140,12 +132,14 @@ export class HeldRoster {
   private write(channel: string, address: string, state: unknown): void {
     // Not before our entries and heartbeat are rewritten after a reconnect: the sync loop runs again and writes it.
     if (!this.d.canWrite()) return this.d.unsynced();
-    const p = this.d.pub.pipeline().hset(this.d.names.roster(channel), redisName(address), this.entry(state));
+    // On failure the sync loop rewrites it.
+    this.versioned(this.d.pub.pipeline().hset(this.d.names.roster(channel), redisName(address), this.entry(state)), channel, () => this.d.unsynced());
+  }
+
+  /** Send `p` (a write to `channel`'s roster) with a new roster version after it; `onFail` when any of it failed. */
+  private versioned(p: ChainableCommander, channel: string, onFail: () => void): void {
     this.d.versions.bump(p, channel);
-    p.exec().then(
-      (res) => failed(res) && this.d.unsynced(), // rewritten by the sync loop
-      () => this.d.unsynced(),
-    );
+    p.exec().then((res) => (!res || res.some(([e]) => e)) && onFail(), onFail);
   }
 
   private markStale(channel: string, address: string): void {

@@ -147,7 +147,11 @@ export class RedisLink implements BrokerLink {
 
   unsubscribe(topic: string): void {
     if (!this.topics.delete(topic)) return;
-    if (topic.startsWith(CHANNEL)) this.view.forget(topic.slice(CHANNEL.length)), this.versions.forget(topic.slice(CHANNEL.length));
+    if (topic.startsWith(CHANNEL)) {
+      const channel = topic.slice(CHANNEL.length);
+      this.view.forget(channel);
+      this.versions.forget(channel);
+    }
     if (this.sub.status === 'ready') this.sub.unsubscribe(this.names.pubsub(topic)).catch(() => {});
   }
 

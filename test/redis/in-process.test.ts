@@ -252,15 +252,19 @@ describe('RedisBroker: a node whose heartbeat lapsed (a stall) heals itself', ()
 });
 
 describe('RedisBroker: anti-entropy', () => {
+  /** Two nodes (TTL 2 s: anti-entropy every 1 s, a full pass every 12 s), a watcher on a and a member on b in `channel`. */
+  async function watchedPair(channel: string) {
+    const [a, b] = await nodes(2, 2000);
+    const watcher = await raw(a!, 'watcher', 'd');
+    const other = await raw(b!, 'other', 'd');
+    await watcher.join(channel);
+    await other.join(channel);
+    await waitFor(() => seenMembers(watcher, channel).length === 1, 5000, 'join');
+    return { b: b!, watcher, other };
+  }
+
   it('a join and a leave whose pub/sub messages were lost are corrected within reconcileMs', async () => {
-    const a = await startTestServer({ secret: SECRET, broker: new RedisBroker({ url: redis.url, ttlMs: 2000 }) }); // reconcile every 1 s
-    const b = await startTestServer({ secret: SECRET, broker: new RedisBroker({ url: redis.url, ttlMs: 2000 }) });
-    servers.push(a, b);
-    const watcher = await raw(a, 'watcher', 'd');
-    const other = await raw(b, 'other', 'd');
-    await watcher.join('ae');
-    await other.join('ae');
-    await waitFor(() => seenMembers(watcher, 'ae').length === 1, 5000, 'join');
+    const { b, watcher, other } = await watchedPair('ae');
     // A member of b (alive node) written to the roster the way a node writes it (the entry, then a new roster
     // version) but with no pub/sub message at all: a lost join.
     const ghost = 'ghost/d/lost1';
@@ -284,14 +288,7 @@ describe('RedisBroker: anti-entropy', () => {
   }, 30_000);
 
   it('an entry written without a new roster version (not by a node) is still found by the periodic full pass', async () => {
-    const a = await startTestServer({ secret: SECRET, broker: new RedisBroker({ url: redis.url, ttlMs: 2000 }) }); // full pass every 12 s
-    const b = await startTestServer({ secret: SECRET, broker: new RedisBroker({ url: redis.url, ttlMs: 2000 }) });
-    servers.push(a, b);
-    const watcher = await raw(a, 'watcher', 'd');
-    const other = await raw(b, 'other', 'd');
-    await watcher.join('ae2');
-    await other.join('ae2');
-    await waitFor(() => seenMembers(watcher, 'ae2').length === 1, 5000, 'join');
+    const { b, watcher } = await watchedPair('ae2');
     const ghost = 'ghost/d/lost2';
     const r = new Redis(redis.url);
     try {
